@@ -3,8 +3,8 @@
 # Uncompressed, because under TCG the kernel's decompression is slower than
 # reading a few more megabytes. Usage: mkinitrd.sh OUTPUT INIT
 set -euo pipefail
-out=$1
-init=$2
+out=$(realpath -m "$1")
+init=$(realpath "$2")
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{dev,proc,sys,run,tmp,mnt}

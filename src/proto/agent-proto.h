@@ -77,7 +77,9 @@
  *
  *   DATA       payload bytes of the stream, 1 to HYPER_AGENT_MAX_DATA
  *   CREDIT     payload: u32 big-endian, bytes added to the writer's credit
- *   EOF        no payload: the writer will send no more on this stream
+ *   EOF        no payload: the writer will send no more on this stream;
+ *              sent by the reader, it says it will take no more (its
+ *              process closed stdin or exited), and the writer stops
  *
  * A frame whose length exceeds the limit for its type, or of unknown type,
  * is skipped (the reader stays in sync by the length) and answered by an

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "pod.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "guest.h"
+#include "agent-proto.h"
+#include "json-util.h"
+
+#define POD_BOOT_TIMEOUT_MS 60000
+#define POD_CALL_TIMEOUT_MS 30000
+
+int pod_private_mounts(void)
+{
+        if (unshare(CLONE_NEWNS) < 0)
+                return -errno;
+        /* Slave, not private: mounts the host makes later still show up here. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+static int pod_errorf(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+
+static int pod_errorf(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_error && !*ret_error) {
+                va_start(ap, fmt);
+                if (vasprintf(ret_error, fmt, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return r < 0 ? r : -EINVAL;
+}
+
+/* Makes every folder of path below base, as mkdir -p would. */
+static int pod_mkdirs(const char *path)
+{
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int pod_bind_all(const char *share, const struct pod_config *cfg, char **ret_error)
+{
+        for (size_t i = 0; i < cfg->n_binds; i++) {
+                _cleanup_free_ char *target = NULL;
+                const char *t = cfg->binds[i].target;
+                int r;
+
+                if (t[0] == '/' || strstr(t, ".."))
+                        return pod_errorf(ret_error, -EINVAL, "bad share path %s", t);
+                if (asprintf(&target, "%s/%s", share, t) < 0)
+                        return -ENOMEM;
+                r = pod_mkdirs(target);
+                if (r < 0)
+                        return pod_errorf(ret_error, r, "cannot create %s: %s", target, strerror(-r));
+                if (mount(cfg->binds[i].source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return pod_errorf(ret_error, -errno, "cannot bind %s: %s", cfg->binds[i].source,
+                                          strerror(errno));
+        }
+        return 0;
+}
+
+static int pod_launch(struct pod *pod, const struct pod_config *cfg, char **ret_error)
+{
+        _cleanup_free_ char *kernel = NULL, *initrd = NULL;
+        struct vm_config vc = {
+                .id = cfg->id,
+                .state_dir = cfg->state_dir,
+                .vcpus = cfg->vcpus,
+                .memory_mib = cfg->memory_mib,
+                .share_dir = pod->share_dir,
+                .share = VM_SHARE_AUTO,
+                .accel = VM_ACCEL_AUTO,
+        };
+        int r;
+
+        r = guest_find(&kernel, &initrd);
+        if (r < 0)
+                return pod_errorf(ret_error, r,
+                                  "cannot find the guest kernel and initrd (set HYPER_KERNEL and HYPER_INITRD): %s",
+                                  strerror(-r));
+        vc.kernel = kernel;
+        vc.initrd = initrd;
+        r = qemu_ops.launch(&vc, &pod->vm);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "cannot start the VM: %s", strerror(-r));
+        return 0;
+}
+
+static int pod_handshake(struct pod *pod, const struct pod_config *cfg, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *req = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = agent_connect(pod->vm->ctl_socket, pod->vm->stream_socket, &pod->agent);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "cannot connect to the guest agent: %s", strerror(-r));
+        r = agent_hello(pod->agent, cfg->boot_timeout_ms ? cfg->boot_timeout_ms : POD_BOOT_TIMEOUT_MS,
+                        &pod->kernel_version, &err);
+        if (r == -ETIMEDOUT)
+                return pod_errorf(ret_error, r, "the guest agent did not answer in time; see %s",
+                                  pod->vm->console_log);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "guest agent handshake failed: %s",
+                                  err ? err : agent_error(pod->agent) ? agent_error(pod->agent) : strerror(-r));
+        req = json_object_new_object();
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "hostname", json_object_new_string(cfg->hostname ? cfg->hostname : cfg->id));
+        json_object_object_add(req, "share",
+                               json_object_new_string(pod->vm->share == VM_SHARE_9P ? "9p" : "virtiofs"));
+        r = agent_call(pod->agent, HYPER_AGENT_POD, req, POD_CALL_TIMEOUT_MS, NULL, &err);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "the guest could not set up the pod: %s",
+                                  err ? err : strerror(-r));
+        return 0;
+}
+
+int pod_start(const struct pod_config *cfg, struct pod **ret, char **ret_error)
+{
+        _cleanup_(pod_freep) struct pod *pod = NULL;
+        int r;
+
+        pod = calloc(1, sizeof(*pod));
+        if (!pod)
+                return -ENOMEM;
+        if (asprintf(&pod->share_dir, "%s/share", cfg->state_dir) < 0)
+                return -ENOMEM;
+        if (mkdir(pod->share_dir, 0700) < 0 && errno != EEXIST)
+                return pod_errorf(ret_error, -errno, "cannot create %s: %s", pod->share_dir, strerror(errno));
+        r = pod_bind_all(pod->share_dir, cfg, ret_error);
+        if (r >= 0)
+                r = pod_launch(pod, cfg, ret_error);
+        if (r >= 0)
+                r = pod_handshake(pod, cfg, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(pod);
+        return 0;
+}
+
+static int pod_call(struct pod *pod, uint16_t type, struct json_object *req, const char *what, char **ret_error,
+                    struct json_object **ret_reply)
+{
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = agent_call(pod->agent, type, req, POD_CALL_TIMEOUT_MS, ret_reply, &err);
+        if (r == -EREMOTEIO)
+                return pod_errorf(ret_error, r, "%s", err ? err : what);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "%s: %s", what,
+                                  agent_error(pod->agent) ? agent_error(pod->agent) : strerror(-r));
+        return 0;
+}
+
+int pod_add_container(struct pod *pod, const char *id, const char *rootfs, bool readonly, const char *hostname,
+                      char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "id", json_object_new_string(id));
+        json_object_object_add(req, "rootfs", json_object_new_string(rootfs));
+        json_object_object_add(req, "mode", json_object_new_string("bind"));
+        json_object_object_add(req, "readonly", json_object_new_boolean(readonly));
+        if (hostname)
+                json_object_object_add(req, "hostname", json_object_new_string(hostname));
+        return pod_call(pod, HYPER_AGENT_CONTAINER, req, "cannot prepare the container", ret_error, NULL);
+}
+
+static struct json_object *pod_strv_json(char **v)
+{
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && v && v[i]; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
+static struct json_object *pod_exec_body(const char *container, uint32_t process, const struct oci_process *p,
+                                         const struct pod_stdio *stdio)
+{
+        struct json_object *req = json_object_new_object();
+        struct json_object *groups = json_object_new_array();
+
+        if (!req || !groups) {
+                json_object_put(req);
+                json_object_put(groups);
+                return NULL;
+        }
+        for (size_t i = 0; i < p->n_groups; i++)
+                json_object_array_add(groups, json_object_new_int64(p->groups[i]));
+        json_object_object_add(req, "container", json_object_new_string(container));
+        json_object_object_add(req, "process", json_object_new_int64(process));
+        json_object_object_add(req, "args", pod_strv_json(p->args));
+        json_object_object_add(req, "env", pod_strv_json(p->env));
+        json_object_object_add(req, "cwd", json_object_new_string(p->cwd));
+        json_object_object_add(req, "uid", json_object_new_int64(p->uid));
+        json_object_object_add(req, "gid", json_object_new_int64(p->gid));
+        json_object_object_add(req, "groups", groups);
+        json_object_object_add(req, "terminal", json_object_new_boolean(p->terminal));
+        json_object_object_add(req, "rows", json_object_new_int64(p->rows));
+        json_object_object_add(req, "cols", json_object_new_int64(p->cols));
+        json_object_object_add(req, "stdin", json_object_new_int64(stdio->in));
+        json_object_object_add(req, "stdout", json_object_new_int64(stdio->out));
+        json_object_object_add(req, "stderr", json_object_new_int64(stdio->err));
+        return req;
+}
+
+int pod_exec(struct pod *pod, const char *container, uint32_t process, const struct oci_process *p,
+             const struct pod_stdio *stdio, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *req = pod_exec_body(container, process, p, stdio);
+
+        if (!req)
+                return -ENOMEM;
+        return pod_call(pod, HYPER_AGENT_EXEC, req, "cannot start the process", ret_error, NULL);
+}
+
+int pod_signal(struct pod *pod, uint32_t process, int sig)
+{
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "process", json_object_new_int64(process));
+        json_object_object_add(req, "signal", json_object_new_int(sig));
+        return agent_send(pod->agent, HYPER_AGENT_SIGNAL, req);
+}
+
+int pod_winsize(struct pod *pod, uint32_t process, unsigned rows, unsigned cols)
+{
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "process", json_object_new_int64(process));
+        json_object_object_add(req, "rows", json_object_new_int64(rows));
+        json_object_object_add(req, "cols", json_object_new_int64(cols));
+        return agent_send(pod->agent, HYPER_AGENT_WINSIZE, req);
+}
+
+int pod_stop(struct pod *pod, int timeout_ms)
+{
+        int status, r = -ETIMEDOUT;
+
+        if (!pod->vm)
+                return 0;
+        /* A broken or hostile guest gets no say: it is killed. */
+        if (pod->agent && !agent_error(pod->agent))
+                r = agent_call(pod->agent, HYPER_AGENT_POWEROFF, NULL, timeout_ms, NULL, NULL);
+        if (r >= 0)
+                r = pod->vm->ops->wait(pod->vm, timeout_ms, &status);
+        if (r < 0)
+                return pod->vm->ops->kill(pod->vm);
+        return 0;
+}
+
+void pod_free(struct pod *pod)
+{
+        if (!pod)
+                return;
+        agent_free(pod->agent);
+        if (pod->vm)
+                pod->vm->ops->free(pod->vm);
+        free(pod->share_dir);
+        free(pod->kernel_version);
+        free(pod);
+}

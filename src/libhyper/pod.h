@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * A pod: one VM, its guest agent, and the containers in it. This is the
+ * layer runv and the pod monitor share: launch the VM through the
+ * hypervisor table, connect to hyperstart, and drive it with requests.
+ *
+ * Host folders reach the guest through one shared folder per pod
+ * (STATE/share). The rootfs of each container is bind-mounted into it
+ * before the VM starts; the binds are made in a private mount namespace
+ * (pod_private_mounts()), so they vanish with the last process that holds
+ * them however the pod ends, and the host never sees them.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "hypervisor.h"
+#include "oci-spec.h"
+
+struct pod_bind {
+        const char *source; /* host path */
+        const char *target; /* path inside the shared folder */
+};
+
+struct pod_config {
+        const char *id;
+        const char *state_dir; /* exists; the pod's sockets and share go here */
+        const char *hostname;
+        unsigned vcpus;
+        uint64_t memory_mib;
+        const struct pod_bind *binds;
+        size_t n_binds;
+        int boot_timeout_ms; /* 0: the default */
+};
+
+struct pod {
+        struct vm *vm;
+        struct agent *agent;
+        char *share_dir;
+        char *kernel_version; /* the guest's, from HELLO */
+};
+
+/* Moves the calling process into a mount namespace of its own whose mounts never propagate out. */
+int pod_private_mounts(void);
+
+int pod_start(const struct pod_config *cfg, struct pod **ret, char **ret_error);
+int pod_add_container(struct pod *pod, const char *id, const char *rootfs, bool readonly, const char *hostname,
+                      char **ret_error);
+
+struct pod_stdio {
+        uint32_t in, out, err; /* stream ids, 0 for /dev/null */
+};
+int pod_exec(struct pod *pod, const char *container, uint32_t process, const struct oci_process *p,
+             const struct pod_stdio *stdio, char **ret_error);
+/* Sends a signal without waiting for the answer: the process may be gone already. */
+int pod_signal(struct pod *pod, uint32_t process, int sig);
+int pod_winsize(struct pod *pod, uint32_t process, unsigned rows, unsigned cols);
+/* Asks the guest to power off, waits up to timeout_ms, then kills the VM. */
+int pod_stop(struct pod *pod, int timeout_ms);
+void pod_free(struct pod *pod);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct pod *, pod_free)

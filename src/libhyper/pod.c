@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "fs-util.h"
 #include "guest.h"
 #include "agent-proto.h"
 #include "json-util.h"
@@ -41,26 +42,6 @@ static int pod_errorf(char **ret_error, int r, const char *fmt, ...)
         return r < 0 ? r : -EINVAL;
 }
 
-/* Makes every folder of path below base, as mkdir -p would. */
-static int pod_mkdirs(const char *path)
-{
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int pod_bind_all(const char *share, const struct pod_config *cfg, char **ret_error)
 {
         for (size_t i = 0; i < cfg->n_binds; i++) {
@@ -72,7 +53,7 @@ static int pod_bind_all(const char *share, const struct pod_config *cfg, char **
                         return pod_errorf(ret_error, -EINVAL, "bad share path %s", t);
                 if (asprintf(&target, "%s/%s", share, t) < 0)
                         return -ENOMEM;
-                r = pod_mkdirs(target);
+                r = mkdir_p(target, 0755);
                 if (r < 0)
                         return pod_errorf(ret_error, r, "cannot create %s: %s", target, strerror(-r));
                 if (mount(cfg->binds[i].source, target, NULL, MS_BIND | MS_REC, NULL) < 0)

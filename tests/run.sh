@@ -26,6 +26,10 @@ if [ ! -f "$build/build.ninja" ]; then
     exit 2
 fi
 
+# The extra build folders configure the same source tree as BUILD_DIR.
+src=$(jq -r '.directories.source // empty' "$build/meson-info/meson-info.json" 2>/dev/null)
+src=${src:-$here}
+
 passed=0
 failed=0
 skipped=0
@@ -78,7 +82,7 @@ test_targets() {
 
 fuzz_targets() {
     local dir=$1
-    meson introspect "$dir" --targets 2>/dev/null | jq -r --arg f "$here/tests/fuzz/" '
+    meson introspect "$dir" --targets 2>/dev/null | jq -r --arg f "$src/tests/fuzz/" '
         .[] | select(.type == "executable") | select(.defined_in | startswith($f))
         | .filename[0]'
 }
@@ -89,7 +93,7 @@ setup_dir() {
     local dir=$1
     shift
     [ -f "$dir/build.ninja" ] && return 0
-    meson setup "$dir" "$here" "$@" >"$logdir/setup-$(basename "$dir").log" 2>&1 && return 0
+    meson setup "$dir" "$src" "$@" >"$logdir/setup-$(basename "$dir").log" 2>&1 && return 0
     cat "$logdir/setup-$(basename "$dir").log"
     return 1
 }
@@ -131,7 +135,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
                 corpus=$logdir/corpus-$name
                 mkdir -p "$corpus"
                 seeds=()
-                [ -d "$here/tests/fuzz/corpus/$name" ] && seeds=("$here/tests/fuzz/corpus/$name")
+                [ -d "$src/tests/fuzz/corpus/$name" ] && seeds=("$src/tests/fuzz/corpus/$name")
                 # The first corpus folder takes new inputs: keep the checked-in
                 # seeds read-only. Crash files go to the log folder.
                 if "$t" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=1 \
@@ -150,9 +154,9 @@ fi
 
 if [ "${SKIP_BATS:-0}" != 1 ]; then
     phase "integration tests (bats)"
-    if ! ls "$here"/tests/integration/*.bats >/dev/null 2>&1; then
+    if ! ls "$src"/tests/integration/*.bats >/dev/null 2>&1; then
         echo "no bats tests yet"
-    elif ! kdir=$("$here/scripts/build-kernel.sh"); then
+    elif ! kdir=$("$src/scripts/build-kernel.sh"); then
         fail_one "integration: no guest kernel (scripts/build-kernel.sh failed)"
     else
         export HYPER_KERNEL=$kdir/vmlinux
@@ -161,7 +165,7 @@ if [ "${SKIP_BATS:-0}" != 1 ]; then
         export RUNV=$build/src/runv/runv
         bats_args=(--tap)
         [ -n "${BATS_FILTER:-}" ] && bats_args+=(--filter "$BATS_FILTER")
-        bats "${bats_args[@]}" "$here/tests/integration" </dev/null 2>&1 | tee "$logdir/bats.log"
+        bats "${bats_args[@]}" "$src/tests/integration" </dev/null 2>&1 | tee "$logdir/bats.log"
         rc=${PIPESTATUS[0]}
         ok=$(grep -E '^ok [0-9]+' "$logdir/bats.log" | grep -vcE '# skip( |$)')
         skip=$(grep -cE '^ok [0-9]+.*# skip( |$)' "$logdir/bats.log")

@@ -92,6 +92,8 @@ int frame_append(struct buf *out, uint16_t type, uint32_t id, const void *payloa
         struct hyper_agent_header h = { .length = (uint32_t)len, .type = type, .id = id };
         int r;
 
+        if (frame_type_index(type) < 0)
+                return -EINVAL;
         if (len > frame_max_payload(type))
                 return -EMSGSIZE;
         frame_header_encode(hdr, &h);

@@ -14,6 +14,7 @@
 #   HYPER_KERNEL     guest kernel (default: scripts/build-kernel.sh's vmlinux)
 #   HYPER_INITRD     guest initrd (default build/guest/initrd.img)
 #   HYT_TIMEOUT      seconds one runtime call may take (default 180)
+#   HYT_REFERENCE    reference runtimes to try, in order (default "crun runc")
 
 HYT_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
@@ -76,10 +77,11 @@ hyt_make_template() {
     rm -rf "$tmp"
 }
 
-# crun is the reference; runc where crun cannot run here.
+# crun is the reference; runc where crun cannot run here (or where
+# HYT_REFERENCE=runc asks for it).
 hyt_pick_reference() {
     local b
-    for HYT_REF in crun runc; do
+    for HYT_REF in ${HYT_REFERENCE:-crun runc}; do
         b=$(hyt_bundle probe '.process.args = ["true"]')
         if hyt_run ref "$b" probe >/dev/null 2>&1 && [ "$HYT_RC" = 0 ]; then
             rm -rf "$b"
@@ -126,14 +128,21 @@ hyt_cmd() {
 # hyt_run RT BUNDLE ID [STDIN_FILE]: runs the bundle in the foreground with
 # stdin from STDIN_FILE (default /dev/null), stdout and stderr into
 # BUNDLE/RT.out and BUNDLE/RT.err; sets HYT_RC, HYT_OUT and HYT_ERR (the
-# file names). A call past HYT_TIMEOUT ends with 124.
+# file names). A call past HYT_TIMEOUT ends with 124. With HYT_PIPE=1,
+# stdin and stdout are pipes instead of the files themselves (a runtime
+# must cope with both: epoll, for one, refuses regular files).
 hyt_run() {
     local rt=$1 b=$2 id=$3 in=${4:-/dev/null} cmd
     mapfile -t cmd < <(hyt_cmd "$rt" "$b" "$id")
     HYT_OUT=$b/$rt.out
     HYT_ERR=$b/$rt.err
     HYT_RC=0
-    timeout -k 10 "${HYT_TIMEOUT:-180}" "${cmd[@]}" <"$in" >"$HYT_OUT" 2>"$HYT_ERR" || HYT_RC=$?
+    if [ "${HYT_PIPE:-0}" = 1 ]; then
+        cat "$in" | timeout -k 10 "${HYT_TIMEOUT:-180}" "${cmd[@]}" 2>"$HYT_ERR" | cat >"$HYT_OUT"
+        HYT_RC=${PIPESTATUS[1]}
+    else
+        timeout -k 10 "${HYT_TIMEOUT:-180}" "${cmd[@]}" <"$in" >"$HYT_OUT" 2>"$HYT_ERR" || HYT_RC=$?
+    fi
 }
 
 # hyt_compare BUNDLE [STDIN_FILE]: runs BUNDLE under the reference and runv

@@ -102,6 +102,13 @@ teardown() {
 @test "stdin: piped through cat" {
     b=$(hyt_bundle cat '.process.args = ["cat"]')
     printf 'line one\nline two\n\nno newline at the end' > "$HYT_DIR/work/in"
+    HYT_PIPE=1 hyt_compare "$b" "$HYT_DIR/work/in"
+    cmp "$HYT_DIR/work/in" "$b/runv.out"
+}
+
+@test "stdin and stdout as regular files" {
+    b=$(hyt_bundle catfile '.process.args = ["cat"]')
+    seq 1 20000 > "$HYT_DIR/work/in"
     hyt_compare "$b" "$HYT_DIR/work/in"
     cmp "$HYT_DIR/work/in" "$b/runv.out"
 }
@@ -110,7 +117,7 @@ teardown() {
     b=$(hyt_bundle bigcat '.process.args = ["cat"]')
     in=$HYT_DIR/work/big
     head -c 64M /dev/urandom > "$in"
-    hyt_run runv "$b" "hyt-$BATS_TEST_NUMBER-$RANDOM" "$in"
+    HYT_PIPE=1 hyt_run runv "$b" "hyt-$BATS_TEST_NUMBER-$RANDOM" "$in"
     [ "$HYT_RC" = 0 ] || { cat "$HYT_ERR"; false; }
     [ ! -s "$HYT_ERR" ]
     want=$(sha256sum < "$in")

@@ -137,6 +137,14 @@ hyt_run() {
     HYT_OUT=$b/$rt.out
     HYT_ERR=$b/$rt.err
     HYT_RC=0
+    # A missing runv would exit 127 through `timeout`: never let that pass
+    # for a container's own exit code.
+    if [ "$rt" = runv ] && [ ! -x "$RUNV" ]; then
+        echo "no runv at $RUNV" | tee "$HYT_ERR" >&2
+        : >"$HYT_OUT"
+        HYT_RC=255
+        return 0
+    fi
     if [ "${HYT_PIPE:-0}" = 1 ]; then
         cat "$in" | timeout -k 10 "${HYT_TIMEOUT:-180}" "${cmd[@]}" 2>"$HYT_ERR" | cat >"$HYT_OUT"
         HYT_RC=${PIPESTATUS[1]}

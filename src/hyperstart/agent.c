@@ -156,8 +156,9 @@ static void channel_hangup(struct agent *a, struct channel *ch)
                 a->quit = true;
                 return;
         }
-        if (!ch->hangup)
-                log_info("Host is not connected to the %s channel; polling", ch->name);
+        if (ch->active)
+                log_info("Host left the %s channel; polling until it is back", ch->name);
+        ch->active = false;
         /* A new connection starts at a frame boundary. */
         frame_reader_free(&ch->reader);
         agent_unwatch(a, &ch->watch);
@@ -242,6 +243,7 @@ static void channel_read(struct agent *a, struct channel *ch)
                 channel_hangup(a, ch);
                 return;
         }
+        ch->active = true;
         agent_input(a, ch, data, (size_t)n);
 }
 

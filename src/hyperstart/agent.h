@@ -43,6 +43,7 @@ struct channel {
         uint64_t queued;
         uint64_t written;
         bool hangup; /* the host is not connected: poll again later */
+        bool active; /* bytes came since the last hangup: worth a log line when it goes */
 };
 
 struct agent_options {

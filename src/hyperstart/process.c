@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -318,6 +319,9 @@ static _noreturn_ void child_main(struct agent *a, const struct container *c, co
         extern char **environ;
         static char *empty_env[] = { NULL };
 
+        /* The first message: its credentials carry our pid to hyperstart. */
+        if (write(sync_fd, "P", 1) != 1)
+                _exit(125);
         child_reset_signals();
         if (a->opts.sandbox)
                 child_sandbox(c, ns, sync_fd);
@@ -373,11 +377,11 @@ static int nsfds_open(struct agent *a, const struct container *c, struct nsfds *
         return r;
 }
 
-/* Forks with the children's pid namespace set to pidns_fd, then sets it back. */
-static pid_t process_clone(int pidns_fd, bool new_pidns)
+/* Forks with the children's pid namespace set to pidns_fd (when given), then sets it back. */
+static pid_t process_clone(int pidns_fd)
 {
         _cleanup_close_ int self = -1;
-        long pid;
+        pid_t pid;
         int saved;
 
         if (pidns_fd < 0)
@@ -385,23 +389,101 @@ static pid_t process_clone(int pidns_fd, bool new_pidns)
         self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (self < 0 || setns(pidns_fd, CLONE_NEWPID) < 0)
                 return -1;
-        pid = syscall(SYS_clone, (new_pidns ? CLONE_NEWPID : 0) | SIGCHLD, NULL, NULL, NULL, NULL);
-        if (pid == 0)
-                return 0;
+        pid = fork();
         saved = errno;
-        if (setns(self, CLONE_NEWPID) < 0)
+        if (pid != 0 && setns(self, CLONE_NEWPID) < 0)
                 log_error_errno(errno, "Cannot return to our own pid namespace");
         errno = saved;
-        return (pid_t)pid;
+        return pid;
 }
 
-/* Waits for the child to exec (the sync pipe closes) or to report why it could not. */
-static int process_wait_start(pid_t pid, int sync_fd, struct request *req)
+/*
+ * Runs in an intermediate child inside the pod's pid namespace. The kernel
+ * makes a new pid namespace only below the caller's own (clone() with
+ * CLONE_NEWPID after setns() fails), so this child unshares one and forks
+ * the real process into it as its PID 1, handing it to hyperstart as its
+ * parent with CLONE_PARENT. The process's pid reaches hyperstart through
+ * the credentials of its first message on the sync socket.
+ */
+static _noreturn_ void process_fork_init(struct agent *a, const struct container *c, const struct spawn *s,
+                                         const struct nsfds *ns, const int fds[3], int sync_fd)
+{
+        long pid;
+
+        if (unshare(CLONE_NEWPID) < 0)
+                child_fail(sync_fd, "unshare the pid namespace");
+        pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (pid == 0)
+                child_main(a, c, s, ns, fds, sync_fd);
+        if (pid < 0)
+                child_fail(sync_fd, "fork into the pid namespace");
+        _exit(0);
+}
+
+static int process_sync_socket(int sync[2])
+{
+        int one = 1;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
+                return -errno;
+        /* The kernel then stamps each message with the sender's pid, as seen from our namespace. */
+        if (setsockopt(sync[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+                safe_close(sync[0]);
+                safe_close(sync[1]);
+                return -errno;
+        }
+        return 0;
+}
+
+/* Receives the child's first message: its pid comes in the credentials. */
+static int process_recv_pid(int sync_fd, pid_t *ret)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control;
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                             .msg_controllen = sizeof(control) };
+        struct cmsghdr *cm;
+        ssize_t n;
+
+        do
+                n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return -ECHILD;
+        for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
+                        struct ucred uc;
+                        memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+                        *ret = uc.pid;
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
+/* Waits for the child to exec (the sync socket closes) or to report why it could not. */
+static int process_wait_start(int sync_fd, pid_t *ret_pid, struct request *req)
 {
         struct child_error e;
         ssize_t n;
+        pid_t pid = 0;
+        int r;
 
-        n = loop_read(sync_fd, &e, sizeof(e));
+        r = process_recv_pid(sync_fd, &pid);
+        if (r < 0) {
+                /* The intermediate child failed before the process existed: its report follows or came instead. */
+                n = recv(sync_fd, &e, sizeof(e), 0);
+                if (n != (ssize_t)sizeof(e))
+                        return request_fail(req, -ECHILD, "the process died before it started");
+                return request_fail(req, -e.err, "cannot start the process: %s: %s", e.what, strerror(e.err));
+        }
+        *ret_pid = pid;
+        do
+                n = recv(sync_fd, &e, sizeof(e), 0);
+        while (n < 0 && errno == EINTR);
         if (n != (ssize_t)sizeof(e))
                 return 0;
         (void)waitpid(pid, NULL, 0);
@@ -424,27 +506,35 @@ static int process_start(struct agent *a, struct container *c, const struct spaw
                         return request_fail(req, r, "cannot find the pod's namespaces: %s", strerror(-r));
                 }
         }
-        if (pipe2(sync, O_CLOEXEC) < 0) {
+        r = process_sync_socket(sync);
+        if (r < 0) {
                 nsfds_close(&ns);
-                return -errno;
+                return r;
         }
-        pid = process_clone(ns.pid, ns.first);
+        pid = process_clone(ns.pid);
         if (pid == 0) {
                 close(sync[0]);
+                if (ns.first)
+                        process_fork_init(a, c, s, &ns, st->child, sync[1]);
                 child_main(a, c, s, &ns, st->child, sync[1]);
         }
         r = pid < 0 ? -errno : 0;
         nsfds_close(&ns);
         safe_close(sync[1]);
+        /* The intermediate child exits at once; its status is of no interest. */
+        if (r >= 0 && ns.first)
+                (void)waitpid(pid, NULL, 0);
         if (r >= 0)
-                r = process_wait_start(pid, sync[0], req);
+                r = process_wait_start(sync[0], &pid, req);
         else
                 request_fail(req, r, "cannot fork: %s", strerror(-r));
         safe_close(sync[0]);
-        if (r >= 0 && ns.first)
+        if (r < 0)
+                return r;
+        if (ns.first)
                 c->init_pid = pid;
         *ret_pid = pid;
-        return r;
+        return 0;
 }
 
 int process_spawn(struct agent *a, struct container *c, const struct spawn *s, struct request *req)

@@ -272,8 +272,9 @@ static void stream_on_credit(struct agent *a, const struct hyper_agent_header *h
         struct stream_out *s = stream_out_find(a, h->id);
         uint32_t n;
 
+        /* The host grants credit for the last DATA of a stream that has ended since: no news. */
         if (!s) {
-                log_warning("CREDIT for unknown output stream %u dropped", h->id);
+                log_debug("CREDIT for unknown output stream %u dropped", h->id);
                 return;
         }
         if (h->length != 4) {

@@ -435,60 +435,74 @@ static int process_sync_socket(int sync[2])
         return 0;
 }
 
-/* Receives the child's first message: its pid comes in the credentials. */
-static int process_recv_pid(int sync_fd, pid_t *ret)
+/* Receives one message from the child; a pid in its credentials goes to *ret_pid. */
+static ssize_t process_recv(int sync_fd, struct child_error *e, pid_t *ret_pid)
 {
         union {
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(struct ucred))];
         } control;
-        char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct iovec iov = { .iov_base = e, .iov_len = sizeof(*e) };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
                              .msg_controllen = sizeof(control) };
-        struct cmsghdr *cm;
         ssize_t n;
 
         do
                 n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
-        if (n <= 0)
-                return -ECHILD;
-        for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm))
                 if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS) {
                         struct ucred uc;
                         memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
-                        *ret = uc.pid;
-                        return 0;
+                        *ret_pid = uc.pid;
                 }
-        return -EBADMSG;
+        return n;
 }
 
-/* Waits for the child to exec (the sync socket closes) or to report why it could not. */
+/*
+ * Waits for the child to exec (the sync socket closes after its first,
+ * one-byte message) or to report why it could not (a struct child_error,
+ * possibly from the intermediate child before the process existed).
+ */
 static int process_wait_start(int sync_fd, pid_t *ret_pid, struct request *req)
 {
         struct child_error e;
+        pid_t pid = 0, ignored;
         ssize_t n;
-        pid_t pid = 0;
-        int r;
 
-        r = process_recv_pid(sync_fd, &pid);
-        if (r < 0) {
-                /* The intermediate child failed before the process existed: its report follows or came instead. */
-                n = recv(sync_fd, &e, sizeof(e), 0);
-                if (n != (ssize_t)sizeof(e))
-                        return request_fail(req, -ECHILD, "the process died before it started");
-                return request_fail(req, -e.err, "cannot start the process: %s: %s", e.what, strerror(e.err));
+        n = process_recv(sync_fd, &e, &pid);
+        if (n == 1 && pid > 0) {
+                n = process_recv(sync_fd, &e, &ignored);
+                if (n == 0) {
+                        *ret_pid = pid;
+                        return 0;
+                }
+                (void)waitpid(pid, NULL, 0);
         }
-        *ret_pid = pid;
-        do
-                n = recv(sync_fd, &e, sizeof(e), 0);
-        while (n < 0 && errno == EINTR);
         if (n != (ssize_t)sizeof(e))
-                return 0;
-        (void)waitpid(pid, NULL, 0);
+                return request_fail(req, -ECHILD, "the process died before it started");
+        e.what[sizeof(e.what) - 1] = '\0';
         return request_fail(req, e.err > 0 ? -e.err : -EIO, "cannot start the process: %s: %s", e.what,
                             strerror(e.err));
+}
+
+/* Opens the namespaces the process joins and the socket it reports its start on. */
+static int process_prepare(struct agent *a, const struct container *c, struct nsfds *ns, int sync[2],
+                           struct request *req)
+{
+        int r;
+
+        if (a->opts.sandbox) {
+                r = nsfds_open(a, c, ns);
+                if (r < 0) {
+                        nsfds_close(ns);
+                        return request_fail(req, r, "cannot find the pod's namespaces: %s", strerror(-r));
+                }
+        }
+        r = process_sync_socket(sync);
+        if (r < 0)
+                nsfds_close(ns);
+        return r;
 }
 
 static int process_start(struct agent *a, struct container *c, const struct spawn *s, const struct stdio *st,
@@ -499,18 +513,9 @@ static int process_start(struct agent *a, struct container *c, const struct spaw
         pid_t pid;
         int r;
 
-        if (a->opts.sandbox) {
-                r = nsfds_open(a, c, &ns);
-                if (r < 0) {
-                        nsfds_close(&ns);
-                        return request_fail(req, r, "cannot find the pod's namespaces: %s", strerror(-r));
-                }
-        }
-        r = process_sync_socket(sync);
-        if (r < 0) {
-                nsfds_close(&ns);
+        r = process_prepare(a, c, &ns, sync, req);
+        if (r < 0)
                 return r;
-        }
         pid = process_clone(ns.pid);
         if (pid == 0) {
                 close(sync[0]);
@@ -518,7 +523,7 @@ static int process_start(struct agent *a, struct container *c, const struct spaw
                         process_fork_init(a, c, s, &ns, st->child, sync[1]);
                 child_main(a, c, s, &ns, st->child, sync[1]);
         }
-        r = pid < 0 ? -errno : 0;
+        r = pid < 0 ? request_fail(req, -errno, "cannot fork: %m") : 0;
         nsfds_close(&ns);
         safe_close(sync[1]);
         /* The intermediate child exits at once; its status is of no interest. */
@@ -526,8 +531,6 @@ static int process_start(struct agent *a, struct container *c, const struct spaw
                 (void)waitpid(pid, NULL, 0);
         if (r >= 0)
                 r = process_wait_start(sync[0], &pid, req);
-        else
-                request_fail(req, r, "cannot fork: %s", strerror(-r));
         safe_close(sync[0]);
         if (r < 0)
                 return r;
@@ -544,6 +547,8 @@ int process_spawn(struct agent *a, struct container *c, const struct spawn *s, s
         pid_t pid = 0;
         int r;
 
+        /* A container's first process that has just exited must not be joined as a zombie. */
+        process_reap(a);
         r = process_check(a, s, req);
         if (r < 0)
                 return r;

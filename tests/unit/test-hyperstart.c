@@ -629,7 +629,7 @@ static void test_bulk(void)
 
 static bool got_has(struct host *h, uint32_t sid, const char *s)
 {
-        return memmem(buf_head(&h->got[sid]), buf_len(&h->got[sid]), s, strlen(s)) != NULL;
+        return buf_len(&h->got[sid]) > 0 && memmem(buf_head(&h->got[sid]), buf_len(&h->got[sid]), s, strlen(s)) != NULL;
 }
 
 static void test_terminal(void)

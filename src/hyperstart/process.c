@@ -595,6 +595,7 @@ static void process_exited(struct agent *a, pid_t pid, int status)
         /* What the pipes still hold is sent, then EOF, then EXIT. */
         stream_out_source_exited(a, p->out);
         stream_out_source_exited(a, p->err);
+        stream_in_reader_exited(a, p->in);
 }
 
 void process_reap(struct agent *a)
@@ -618,7 +619,9 @@ void process_report_exits(struct agent *a)
 
         for (; p; p = next) {
                 next = p->next;
-                if (!p->exited || !stream_out_done(a, p->out) || !stream_out_done(a, p->err))
+                /* Every EOF about the process's streams goes out before its EXIT. */
+                if (!p->exited || !stream_out_done(a, p->out) || !stream_out_done(a, p->err) ||
+                    !stream_in_done(a, p->in))
                         continue;
                 request_send_exit(a, p->id, p->status);
                 process_free(a, p);

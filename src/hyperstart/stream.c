@@ -193,14 +193,34 @@ static void stream_in_grant(struct agent *a, struct stream_in *s, size_t n)
         (void)agent_send(a, &a->stream, HYPER_AGENT_CREDIT, s->id, be, sizeof(be));
 }
 
-/* The process closed its stdin: what the host sends now is dropped, but still acknowledged. */
+/*
+ * The process closed its stdin (or exited): what the host sends now is
+ * dropped but still acknowledged, and an EOF from us as the reader tells
+ * the host to stop sending.
+ */
 static size_t stream_in_break(struct agent *a, struct stream_in *s)
 {
         size_t n = buf_len(&s->queue);
 
         buf_consume(&s->queue, n);
         stream_close(a, &s->watch);
+        if (!s->eof && !s->eof_sent && agent_send(a, &a->stream, HYPER_AGENT_EOF, s->id, NULL, 0) >= 0) {
+                s->eof_sent = true;
+                s->eof_end = a->stream.queued;
+        }
         return n;
+}
+
+bool stream_in_done(const struct agent *a, const struct stream_in *s)
+{
+        return !s || !s->eof_sent || a->stream.written >= s->eof_end;
+}
+
+void stream_in_reader_exited(struct agent *a, struct stream_in *s)
+{
+        if (!s)
+                return;
+        stream_in_grant(a, s, stream_in_break(a, s));
 }
 
 void stream_in_pump(struct agent *a, struct stream_in *s)

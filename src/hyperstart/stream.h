@@ -31,6 +31,8 @@ struct stream_in {
         struct buf queue;
         uint32_t window; /* bytes the host may still send */
         bool eof;        /* the host sent EOF: close once the queue drains */
+        bool eof_sent;   /* we sent EOF as the reader: the process takes no more */
+        uint64_t eof_end; /* stream channel offset just past that EOF */
 };
 
 /* Both take ownership of fd, also on failure. */
@@ -45,8 +47,13 @@ void stream_out_pump(struct agent *a, struct stream_out *s);
 void stream_out_pump_all(struct agent *a);
 void stream_in_pump(struct agent *a, struct stream_in *s);
 void stream_out_source_exited(struct agent *a, struct stream_out *s);
+/* The process exited: what it did not read is dropped and the host told to stop. */
+void stream_in_reader_exited(struct agent *a, struct stream_in *s);
 /* True once the stream's EOF has been written to the channel (or it has none). */
 bool stream_out_done(const struct agent *a, const struct stream_out *s);
+
+/* True unless our EOF as the reader is still waiting in the channel's queue. */
+bool stream_in_done(const struct agent *a, const struct stream_in *s);
 
 void stream_handle_event(struct agent *a, struct watch *w, uint32_t events);
 /* Handles one frame from the stream channel. */

@@ -526,6 +526,8 @@ static void test_exec(void)
         host_call_free(&h, HYPER_AGENT_WINSIZE, "{\"process\": 9, \"rows\": 1, \"cols\": 1}", false);
         host_call_free(&h, HYPER_AGENT_SIGNAL, "{\"process\": 9, \"signal\": 15}", true);
         CHECK(host_wait_exit(&h, 9).status == 143);
+        /* As the reader of stdin, the guest says with EOF that nobody takes more. */
+        CHECK(h.eof[4]);
         host_call_free(&h, HYPER_AGENT_POWEROFF, "", true);
         host_stop(&h);
 }

@@ -221,12 +221,14 @@ static int run_attach_stdio(struct run *run)
         struct agent *a = run->pod->agent;
         int r = 0;
 
-        /* A closed fd of the caller's is /dev/null to the process. */
-        if (fcntl(STDIN_FILENO, F_GETFD) >= 0) {
+        /*
+         * A closed fd of the caller's is /dev/null to the process. Output
+         * streams are attached before EXEC, since output can follow at once;
+         * stdin only after the guest knows the stream (run_process).
+         */
+        if (fcntl(STDIN_FILENO, F_GETFD) >= 0)
                 run->stdio.in = agent_stream_id(a);
-                r = agent_stream_input(a, run->stdio.in, STDIN_FILENO);
-        }
-        if (r >= 0 && fcntl(STDOUT_FILENO, F_GETFD) >= 0) {
+        if (fcntl(STDOUT_FILENO, F_GETFD) >= 0) {
                 run->stdio.out = agent_stream_id(a);
                 r = agent_stream_output(a, run->stdio.out, STDOUT_FILENO);
         }
@@ -267,6 +269,11 @@ static int run_process(struct run *run)
         r = pod_exec(run->pod, run->id, run->process, p, &run->stdio, &err);
         if (r < 0)
                 return runv_error("%s", err ? err : strerror(-r));
+        if (run->stdio.in) {
+                r = agent_stream_input(run->pod->agent, run->stdio.in, STDIN_FILENO);
+                if (r < 0)
+                        return runv_error("cannot relay stdin: %s", strerror(-r));
+        }
         r = run_write_pid_file(run);
         if (r != 0)
                 return r;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <json-c/json.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -313,11 +314,41 @@ static void child_reset_signals(void)
         sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * runc's rule: without HOME in the environment, the process gets the home
+ * folder of its uid from the container's /etc/passwd, or "/". Runs in the
+ * child after the chroot, so the file read is the container's.
+ */
+static char **child_env_with_home(char **env, uid_t uid)
+{
+        const char *home = "/";
+        struct passwd *pw;
+        char **out;
+        size_t n = 0;
+        FILE *f;
+
+        for (; env[n]; n++)
+                if (strncmp(env[n], "HOME=", 5) == 0)
+                        return env;
+        f = fopen("/etc/passwd", "re");
+        while (f && (pw = fgetpwent(f)))
+                if (pw->pw_uid == uid && pw->pw_dir && pw->pw_dir[0]) {
+                        home = pw->pw_dir;
+                        break;
+                }
+        out = calloc(n + 2, sizeof(char *));
+        if (!out || asprintf(&out[n], "HOME=%s", home) < 0)
+                return env;
+        memcpy(out, env, n * sizeof(char *));
+        return out;
+}
+
 static _noreturn_ void child_main(struct agent *a, const struct container *c, const struct spawn *s,
                                   const struct nsfds *ns, const int fds[3], int sync_fd)
 {
         extern char **environ;
         static char *empty_env[] = { NULL };
+        int r;
 
         /* The first message: its credentials carry our pid to hyperstart. */
         if (write(sync_fd, "P", 1) != 1)
@@ -332,9 +363,13 @@ static _noreturn_ void child_main(struct agent *a, const struct container *c, co
                 child_fail(sync_fd, "change to the working directory");
         (void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         /* execvp() searches the PATH of environ: the process's own environment, as it should. */
-        environ = s->env ? s->env : empty_env;
+        environ = child_env_with_home(s->env ? s->env : empty_env, s->uid);
         execvp(s->args[0], s->args);
-        _exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);
+        r = errno;
+        /* The message goes to the process's own stderr, where a user of runc would look. */
+        dprintf(STDERR_FILENO, "exec \"%s\": %s\n", s->args[0],
+                r == ENOENT ? "executable file not found in $PATH" : strerror(r));
+        _exit(r == ENOENT || r == ENOTDIR ? 127 : 126);
 }
 
 static void nsfds_close(struct nsfds *ns)

@@ -67,6 +67,9 @@ struct hypervisor_ops {
         int (*hotplug_disk)(struct vm *vm, const char *id, const char *path, const char *format, bool readonly);
         int (*unplug_disk)(struct vm *vm, const char *id);
         int (*hotplug_nic)(struct vm *vm, const char *id, const char *tap, const char *mac);
+        /* Freezes and thaws the whole VM. */
+        int (*pause)(struct vm *vm);
+        int (*resume)(struct vm *vm);
         /* Waits up to timeout_ms for the VM to end by itself (the guest powers off). */
         int (*wait)(struct vm *vm, int timeout_ms, int *ret_status);
         /* Asks the hypervisor to stop the VM now (QMP quit), then kills what is left. */

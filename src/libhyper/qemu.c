@@ -813,8 +813,32 @@ static int qemu_hotplug_nic(struct vm *vm, const char *id, const char *tap, cons
         return r;
 }
 
+/* Pausing stops the vCPUs: every process of the pod freezes at once, and time stands still for it. */
+static int qemu_run_state(struct vm *vm, const char *command)
+{
+        _cleanup_qmp_ struct qmp *qmp = NULL;
+        int r;
+
+        r = qemu_qmp(vm, &qmp);
+        if (r < 0)
+                return r;
+        return qmp_execute(qmp, command, NULL, QEMU_QMP_TIMEOUT_MS, NULL, NULL);
+}
+
+static int qemu_pause(struct vm *vm)
+{
+        return qemu_run_state(vm, "stop");
+}
+
+static int qemu_resume(struct vm *vm)
+{
+        return qemu_run_state(vm, "cont");
+}
+
 const struct hypervisor_ops qemu_ops = {
         .name = "qemu",
+        .pause = qemu_pause,
+        .resume = qemu_resume,
         .launch = qemu_launch,
         .associate = qemu_associate,
         .hotplug_disk = qemu_hotplug_disk,

@@ -19,7 +19,7 @@
 
 /* Limits on what one connection holds; the host chooses ids, so these bound only itself. */
 #define AGENT_MAX_STREAMS 64
-#define AGENT_MAX_WATCHES 8
+#define AGENT_MAX_WATCHES 64
 #define AGENT_MAX_OUTSTANDING 64
 /* Stop reading local input while this much is queued for the stream channel. */
 #define AGENT_OUT_HIGH_WATER (1024u * 1024u)
@@ -195,7 +195,7 @@ void agent_free(struct agent *a)
         if (!a)
                 return;
         for (size_t i = 0; i < a->n_streams; i++)
-                agent_stream_free(a->streams[i]);
+                agent_stream_free(a->streams[i]);  /* accepts NULL */
         safe_close(a->ctl_fd);
         safe_close(a->stream_fd);
         safe_close(a->epoll_fd);
@@ -228,14 +228,29 @@ void agent_on_exit(struct agent *a, agent_exit_fn fn, void *userdata)
 int agent_watch(struct agent *a, int fd, agent_watch_fn fn, void *userdata)
 {
         struct epoll_event ev = { .events = EPOLLIN };
+        size_t i;
 
-        if (a->n_watches >= AGENT_MAX_WATCHES)
+        /* Slots of removed watches are reused, so a long-lived loop never runs out. */
+        for (i = 0; i < a->n_watches && a->watches[i].fd >= 0; i++)
+                ;
+        if (i >= AGENT_MAX_WATCHES)
                 return -ENOSPC;
-        ev.data.u64 = agent_watch_key(WATCH_EXTRA, a->n_watches);
+        ev.data.u64 = agent_watch_key(WATCH_EXTRA, i);
         if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return -errno;
-        a->watches[a->n_watches++] = (struct agent_watch){ .fd = fd, .fn = fn, .userdata = userdata };
+        a->watches[i] = (struct agent_watch){ .fd = fd, .fn = fn, .userdata = userdata };
+        if (i == a->n_watches)
+                a->n_watches++;
         return 0;
+}
+
+void agent_unwatch(struct agent *a, int fd)
+{
+        for (size_t i = 0; i < a->n_watches; i++)
+                if (a->watches[i].fd == fd) {
+                        epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                        a->watches[i].fd = -1;
+                }
 }
 
 /* Queues bytes for a channel and asks epoll to say when the socket can take them. */
@@ -278,7 +293,7 @@ static int agent_flush_channel(struct agent *a, bool ctl)
 static struct agent_stream *agent_stream_find(struct agent *a, uint32_t sid)
 {
         for (size_t i = 0; i < a->n_streams; i++)
-                if (a->streams[i]->id == sid)
+                if (a->streams[i] && a->streams[i]->id == sid)
                         return a->streams[i];
         return NULL;
 }
@@ -345,9 +360,14 @@ static int agent_stream_add(struct agent *a, uint32_t sid, int fd, bool output)
         struct epoll_event ev = { 0 };
         int r;
 
+        size_t slot;
+
         if (sid == 0 || agent_stream_find(a, sid))
                 return -EEXIST;
-        if (a->n_streams >= AGENT_MAX_STREAMS)
+        /* Slots are stable (epoll keys name them), and freed ones are reused. */
+        for (slot = 0; slot < a->n_streams && a->streams[slot]; slot++)
+                ;
+        if (slot >= AGENT_MAX_STREAMS)
                 return -ENOSPC;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -364,7 +384,9 @@ static int agent_stream_add(struct agent *a, uint32_t sid, int fd, bool output)
                 epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, s->fd, NULL);
         else
                 fd_nonblock(s->fd, false);
-        a->streams[a->n_streams++] = s;
+        a->streams[slot] = s;
+        if (slot == a->n_streams)
+                a->n_streams++;
         return agent_stream_interest(a, TAKE_PTR(s), output ? 0 : EPOLLIN);
 }
 
@@ -391,6 +413,19 @@ void agent_stream_close(struct agent *a, uint32_t sid)
 
         if (s && !s->output)
                 agent_stream_close_fd(a, s);
+}
+
+void agent_stream_release(struct agent *a, uint32_t sid)
+{
+        struct agent_stream *s = agent_stream_find(a, sid);
+        size_t i;
+
+        if (!s)
+                return;
+        i = agent_stream_index(a, s);
+        agent_stream_close_fd(a, s);
+        agent_stream_free(s);
+        a->streams[i] = NULL;
 }
 
 static int agent_grant(struct agent *a, struct agent_stream *s, bool force)
@@ -513,6 +548,9 @@ static int agent_on_stream_frame(struct agent *a, const struct hyper_agent_heade
 {
         struct agent_stream *s = agent_stream_find(a, h->id);
 
+        /* A released stream may still get the CREDIT or EOF that was on its way. */
+        if (!s && h->id != 0 && h->id < a->next_sid && h->type != HYPER_AGENT_DATA)
+                return 0;
         if (!s)
                 return agent_fail(a, "guest sent %s for unknown stream %u", frame_type_name(h->type), h->id);
         switch (h->type) {
@@ -658,13 +696,13 @@ static int agent_dispatch(struct agent *a, const struct epoll_event *ev)
                         r = agent_read_channel(a, kind == WATCH_CTL);
                 return r;
         case WATCH_LOCAL:
-                if (index >= a->n_streams)
+                if (index >= a->n_streams || !a->streams[index])
                         return 0;
                 if (a->streams[index]->output)
                         return agent_stream_flush(a, a->streams[index]);
                 return agent_stream_pump(a, a->streams[index]);
         case WATCH_EXTRA:
-                if (index < a->n_watches)
+                if (index < a->n_watches && a->watches[index].fd >= 0)
                         a->watches[index].fn(a, a->watches[index].fd, a->watches[index].userdata);
                 return 0;
         }
@@ -679,7 +717,7 @@ static bool agent_pump_unpollable(struct agent *a, int *ret)
         *ret = 0;
         for (size_t i = 0; i < a->n_streams && *ret >= 0; i++) {
                 struct agent_stream *s = a->streams[i];
-                if (s->output || s->pollable || s->fd < 0 || s->credit == 0)
+                if (!s || s->output || s->pollable || s->fd < 0 || s->credit == 0)
                         continue;
                 if (buf_len(&a->stream_out) >= AGENT_OUT_HIGH_WATER)
                         return false;

@@ -46,6 +46,8 @@ const char *agent_error(struct agent *a);
 void agent_on_exit(struct agent *a, agent_exit_fn fn, void *userdata);
 /* Adds an fd of the caller's (a signalfd, say) to the loop; fn runs when it is readable. */
 int agent_watch(struct agent *a, int fd, agent_watch_fn fn, void *userdata);
+/* Removes a watch; the caller closes the fd. Safe from inside a watch's own callback. */
+void agent_unwatch(struct agent *a, int fd);
 /* Hands bytes read from a channel to the decoder (used by the loop, and by the fuzzer). */
 int agent_feed(struct agent *a, bool ctl, const void *data, size_t len);
 
@@ -76,3 +78,5 @@ int agent_stream_output(struct agent *a, uint32_t sid, int fd);
 bool agent_stream_done(struct agent *a, uint32_t sid);
 /* Stops sending on an input stream (its process is gone). */
 void agent_stream_close(struct agent *a, uint32_t sid);
+/* Forgets a stream whose process is gone, closing its fd; the id may not be used again. */
+void agent_stream_release(struct agent *a, uint32_t sid);

@@ -6,43 +6,51 @@
 
 #include "request.h"
 
-static int body_get(struct request *req, const char *key, bool required, json_type type,
-                    struct json_object **ret)
+/* "where" prefixes messages about fields of nested objects, e.g. "mounts[2]: ". */
+static int body_get(struct request *req, struct json_object *obj, const char *where, const char *key,
+                    bool required, json_type type, struct json_object **ret)
 {
         struct json_object *v = NULL;
 
-        if (!json_object_object_get_ex(req->body, key, &v) || json_object_is_type(v, json_type_null)) {
+        if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
                 if (required)
-                        return request_fail(req, -EINVAL, "field \"%s\" is missing", key);
+                        return request_fail(req, -EINVAL, "%sfield \"%s\" is missing", where, key);
                 return 0;
         }
         if (!json_object_is_type(v, type))
-                return request_fail(req, -EINVAL, "field \"%s\" has the wrong type", key);
+                return request_fail(req, -EINVAL, "%sfield \"%s\" has the wrong type", where, key);
         *ret = v;
         return 1;
 }
 
 /* A string with a NUL inside would mean one thing to json-c and another to the kernel. */
-static int body_check_string(struct request *req, const char *key, struct json_object *v, size_t max)
+static int body_check_string(struct request *req, const char *where, const char *key, struct json_object *v,
+                             size_t max)
 {
         size_t len = (size_t)json_object_get_string_len(v);
 
         if (strlen(json_object_get_string(v)) != len)
-                return request_fail(req, -EINVAL, "field \"%s\" contains a NUL byte", key);
+                return request_fail(req, -EINVAL, "%sfield \"%s\" contains a NUL byte", where, key);
         if (len > max)
-                return request_fail(req, -E2BIG, "field \"%s\" is longer than %zu bytes", key, max);
+                return request_fail(req, -E2BIG, "%sfield \"%s\" is longer than %zu bytes", where, key, max);
         return 0;
 }
 
 int body_string(struct request *req, const char *key, bool required, size_t max, const char **ret)
 {
+        return body_object_string(req, req->body, "", key, required, max, ret);
+}
+
+int body_object_string(struct request *req, struct json_object *obj, const char *where, const char *key,
+                       bool required, size_t max, const char **ret)
+{
         struct json_object *v = NULL;
         int r;
 
-        r = body_get(req, key, required, json_type_string, &v);
+        r = body_get(req, obj, where, key, required, json_type_string, &v);
         if (r <= 0)
                 return r;
-        r = body_check_string(req, key, v, max);
+        r = body_check_string(req, where, key, v, max);
         if (r < 0)
                 return r;
         *ret = json_object_get_string(v);
@@ -67,10 +75,16 @@ static int body_to_u32(struct request *req, const char *key, struct json_object 
 
 int body_u32(struct request *req, const char *key, bool required, uint32_t max, uint32_t *ret)
 {
+        return body_object_u32(req, req->body, "", key, required, max, ret);
+}
+
+int body_object_u32(struct request *req, struct json_object *obj, const char *where, const char *key,
+                    bool required, uint32_t max, uint32_t *ret)
+{
         struct json_object *v = NULL;
         int r;
 
-        r = body_get(req, key, required, json_type_int, &v);
+        r = body_get(req, obj, where, key, required, json_type_int, &v);
         if (r <= 0)
                 return r;
         return body_to_u32(req, key, v, max, ret);
@@ -81,7 +95,7 @@ int body_bool(struct request *req, const char *key, bool *ret)
         struct json_object *v = NULL;
         int r;
 
-        r = body_get(req, key, false, json_type_boolean, &v);
+        r = body_get(req, req->body, "", key, false, json_type_boolean, &v);
         if (r <= 0)
                 return r;
         *ret = json_object_get_boolean(v);
@@ -97,15 +111,16 @@ void strv_free(char **v)
         free(v);
 }
 
-static int body_strv_fill(struct request *req, const char *key, struct json_object *v, char **out, size_t n)
+static int body_strv_fill(struct request *req, const char *where, const char *key, struct json_object *v,
+                          char **out, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 struct json_object *e = json_object_array_get_idx(v, i);
                 int r;
 
                 if (!json_object_is_type(e, json_type_string))
-                        return request_fail(req, -EINVAL, "field \"%s\" holds a non-string", key);
-                r = body_check_string(req, key, e, 128 * 1024);
+                        return request_fail(req, -EINVAL, "%sfield \"%s\" holds a non-string", where, key);
+                r = body_check_string(req, where, key, e, 128 * 1024);
                 if (r < 0)
                         return r;
                 out[i] = strdup(json_object_get_string(e));
@@ -117,21 +132,43 @@ static int body_strv_fill(struct request *req, const char *key, struct json_obje
 
 int body_strv(struct request *req, const char *key, bool required, size_t max, char ***ret)
 {
+        return body_object_strv(req, req->body, "", key, required, max, ret);
+}
+
+int body_object_array(struct request *req, struct json_object *obj, const char *where, const char *key,
+                      size_t max, struct json_object **ret, size_t *ret_n)
+{
+        struct json_object *v = NULL;
+        int r;
+
+        r = body_get(req, obj, where, key, false, json_type_array, &v);
+        if (r <= 0)
+                return r;
+        if (json_object_array_length(v) > max)
+                return request_fail(req, -E2BIG, "%sfield \"%s\" has more than %zu entries", where, key, max);
+        *ret = v;
+        *ret_n = json_object_array_length(v);
+        return 0;
+}
+
+int body_object_strv(struct request *req, struct json_object *obj, const char *where, const char *key,
+                     bool required, size_t max, char ***ret)
+{
         struct json_object *v = NULL;
         char **out;
         size_t n;
         int r;
 
-        r = body_get(req, key, required, json_type_array, &v);
+        r = body_get(req, obj, where, key, required, json_type_array, &v);
         if (r <= 0)
                 return r;
         n = json_object_array_length(v);
         if (n > max)
-                return request_fail(req, -E2BIG, "field \"%s\" has more than %zu entries", key, max);
+                return request_fail(req, -E2BIG, "%sfield \"%s\" has more than %zu entries", where, key, max);
         out = calloc(n + 1, sizeof(char *));
         if (!out)
                 return -ENOMEM;
-        r = body_strv_fill(req, key, v, out, n);
+        r = body_strv_fill(req, where, key, v, out, n);
         if (r < 0) {
                 strv_free(out);
                 return r;
@@ -147,7 +184,7 @@ int body_u32v(struct request *req, const char *key, size_t max, uint32_t **ret, 
         size_t n;
         int r;
 
-        r = body_get(req, key, false, json_type_array, &v);
+        r = body_get(req, req->body, "", key, false, json_type_array, &v);
         if (r <= 0)
                 return r;
         n = json_object_array_length(v);

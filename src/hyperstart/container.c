@@ -15,9 +15,18 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mounts.h"
 #include "process.h"
 
 #define CONTAINER_MAX 256
+
+/* What CONTAINER asks for beyond the container's identity; it lives only while the request is handled. */
+struct container_spec {
+        const char *rootfs;
+        bool overlay;
+        bool readonly;
+        struct mounts mounts;
+};
 
 static int container_mkdir_p(const char *path, mode_t mode)
 {
@@ -171,6 +180,8 @@ void container_free(struct container *c)
         free(c->dir);
         free(c->root);
         free(c->hostname);
+        strv_free(c->masked);
+        strv_free(c->readonly_paths);
         free(c);
 }
 
@@ -298,7 +309,7 @@ static int container_mount_overlay(struct container *c, const char *lower)
         return 0;
 }
 
-static int container_mount(struct container *c, const char *rootfs, bool overlay, bool readonly)
+static int container_mount_root(struct container *c, const char *rootfs, bool overlay)
 {
         _cleanup_free_ char *src = NULL;
         int r;
@@ -317,12 +328,24 @@ static int container_mount(struct container *c, const char *rootfs, bool overlay
         if (r < 0)
                 return r;
         c->mounted = true;
-        r = container_mount_inside(c->root);
+        return container_mount_inside(c->root);
+}
+
+/* The spec's mounts come after the standard ones, and the read-only remount last, as runc orders them. */
+static int container_mount(struct container *c, const struct container_spec *spec, struct request *req)
+{
+        int r;
+
+        r = container_mount_root(c, spec->rootfs, spec->overlay);
+        if (r < 0)
+                return request_fail(req, r, "cannot prepare the root of container %s: %s", c->id, strerror(-r));
+        r = mounts_apply(&spec->mounts, c->root, req);
         if (r < 0)
                 return r;
         /* Read-only applies to the root itself; /dev, /dev/shm and the like stay writable. */
-        if (readonly && mount(NULL, c->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-                return -errno;
+        if (spec->readonly && mount(NULL, c->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                return request_fail(req, -errno, "cannot make the root of container %s read-only: %s", c->id,
+                                    strerror(errno));
         return 0;
 }
 
@@ -340,30 +363,29 @@ static void container_unmount(struct container *c)
         (void)rmdir(c->dir);
 }
 
-static int container_parse(struct request *req, struct container *c, const char **ret_rootfs,
-                           bool *ret_overlay, bool *ret_readonly)
+static int container_parse_ids(struct request *req, struct container *c, struct container_spec *spec)
 {
         const char *id, *mode = "bind", *hostname = NULL;
         int r;
 
         r = body_string(req, "id", true, 128, &id);
         if (r >= 0)
-                r = body_string(req, "rootfs", true, 4096, ret_rootfs);
+                r = body_string(req, "rootfs", true, 4096, &spec->rootfs);
         if (r >= 0)
                 r = body_string(req, "mode", false, 16, &mode);
         if (r >= 0)
-                r = body_bool(req, "readonly", ret_readonly);
+                r = body_bool(req, "readonly", &spec->readonly);
         if (r >= 0)
                 r = body_string(req, "hostname", false, 64, &hostname);
         if (r < 0)
                 return r;
         if (!container_id_valid(id))
                 return request_fail(req, -EINVAL, "container id \"%s\" is not valid", id);
-        if (!container_rootfs_valid(*ret_rootfs))
-                return request_fail(req, -EINVAL, "rootfs \"%s\" is not a path inside the share", *ret_rootfs);
+        if (!container_rootfs_valid(spec->rootfs))
+                return request_fail(req, -EINVAL, "rootfs \"%s\" is not a path inside the share", spec->rootfs);
         if (strcmp(mode, "bind") != 0 && strcmp(mode, "overlay") != 0)
                 return request_fail(req, -EINVAL, "mode must be \"bind\" or \"overlay\"");
-        *ret_overlay = strcmp(mode, "overlay") == 0;
+        spec->overlay = strcmp(mode, "overlay") == 0;
         c->id = strdup(id);
         c->hostname = hostname ? strdup(hostname) : NULL;
         if (!c->id || (hostname && !c->hostname) || asprintf(&c->dir, "%s/%s", CONTAINER_DIR, id) < 0 ||
@@ -372,11 +394,24 @@ static int container_parse(struct request *req, struct container *c, const char 
         return 0;
 }
 
+static int container_parse(struct request *req, struct container *c, struct container_spec *spec)
+{
+        int r;
+
+        r = container_parse_ids(req, c, spec);
+        if (r >= 0)
+                r = mounts_parse(req, &spec->mounts);
+        if (r >= 0)
+                r = mounts_parse_paths(req, "maskedPaths", &c->masked);
+        if (r >= 0)
+                r = mounts_parse_paths(req, "readonlyPaths", &c->readonly_paths);
+        return r;
+}
+
 int container_create(struct agent *a, struct request *req)
 {
+        struct container_spec spec = { 0 };
         struct container *c;
-        const char *rootfs = NULL;
-        bool overlay = false, readonly = false;
         int r;
 
         if (!a->pod.started)
@@ -386,16 +421,16 @@ int container_create(struct agent *a, struct request *req)
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        r = container_parse(req, c, &rootfs, &overlay, &readonly);
+        r = container_parse(req, c, &spec);
         if (r >= 0 && container_find(a, c->id))
                 r = request_fail(req, -EEXIST, "container %s already exists", c->id);
         if (r >= 0 && a->opts.sandbox) {
-                r = container_mount(c, rootfs, overlay, readonly);
-                if (r < 0) {
-                        request_fail(req, r, "cannot prepare the root of container %s: %s", c->id, strerror(-r));
+                r = container_mount(c, &spec, req);
+                /* The lazy unmount of the root takes every mount made below it: nothing half-done stays. */
+                if (r < 0)
                         container_unmount(c);
-                }
         }
+        mounts_done(&spec.mounts);
         if (r < 0) {
                 container_free(c);
                 return r;

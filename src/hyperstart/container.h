@@ -17,6 +17,9 @@ struct container {
         char *dir;  /* CONTAINER_DIR/<id> */
         char *root; /* CONTAINER_DIR/<id>/root */
         char *hostname;
+        /* Masked and read-only paths, applied by the first process once its /proc is mounted. */
+        char **masked;
+        char **readonly_paths;
         bool mounted;
         /*
          * The container's first process still running: PID 1 of the

@@ -21,6 +21,7 @@
 #include "container.h"
 #include "fd-util.h"
 #include "log.h"
+#include "mounts.h"
 #include "stream.h"
 
 #define PROCESS_MAX 1024
@@ -240,6 +241,7 @@ static _noreturn_ void child_fail(int sync_fd, const char *what)
 static int child_enter_root(const struct container *c, const char **ret_what)
 {
         _cleanup_free_ char *proc = NULL;
+        int r;
 
         *ret_what = "unshare";
         if (c->hostname && (unshare(CLONE_NEWUTS) < 0 || sethostname(c->hostname, strlen(c->hostname)) < 0))
@@ -251,6 +253,12 @@ static int child_enter_root(const struct container *c, const char **ret_what)
                 return -ENOMEM;
         if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return -errno;
+        /* Most masked and read-only paths are in /proc, which exists only from here on. */
+        r = mounts_protect(c->root, c->masked, c->readonly_paths, ret_what);
+        if (r < 0) {
+                errno = -r;
+                return r;
+        }
         /* The initramfs cannot be pivoted away from: move the root over it and chroot, as switch_root does. */
         *ret_what = "enter the root";
         if (chdir(c->root) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)

@@ -10,6 +10,7 @@
 
 #include "container.h"
 #include "log.h"
+#include "network.h"
 #include "process.h"
 #include "stream.h"
 
@@ -255,6 +256,11 @@ static int request_ping(struct agent *a, struct request *req)
         return 0;
 }
 
+static int request_network(struct agent *a, struct request *req)
+{
+        return network_configure(a, req);
+}
+
 static const struct {
         uint16_t type;
         int (*handle)(struct agent *a, struct request *req);
@@ -268,6 +274,7 @@ static const struct {
         { HYPER_AGENT_REMOVE, request_remove },
         { HYPER_AGENT_POWEROFF, request_poweroff },
         { HYPER_AGENT_PING, request_ping },
+        { HYPER_AGENT_NETWORK, request_network },
 };
 
 static int request_parse_body(struct request *req, const uint8_t *payload, size_t len)

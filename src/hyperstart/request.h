@@ -41,3 +41,19 @@ int body_bool(struct request *req, const char *key, bool *ret);
 int body_strv(struct request *req, const char *key, bool required, size_t max, char ***ret);
 int body_u32v(struct request *req, const char *key, size_t max, uint32_t **ret, size_t *ret_n);
 void strv_free(char **v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/*
+ * The same getters on a nested object (an element of an array of
+ * objects); "where" prefixes their messages, e.g. "mounts[2]: ".
+ */
+int body_object_string(struct request *req, struct json_object *obj, const char *where, const char *key,
+                       bool required, size_t max, const char **ret);
+int body_object_u32(struct request *req, struct json_object *obj, const char *where, const char *key,
+                    bool required, uint32_t max, uint32_t *ret);
+int body_object_strv(struct request *req, struct json_object *obj, const char *where, const char *key,
+                     bool required, size_t max, char ***ret);
+/* An optional array (of anything: the caller checks the elements); *ret untouched when missing. */
+int body_object_array(struct request *req, struct json_object *obj, const char *where, const char *key,
+                      size_t max, struct json_object **ret, size_t *ret_n);

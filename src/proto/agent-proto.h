@@ -43,9 +43,49 @@
  *              pod init that holds the pid, ipc and uts namespaces.
  *   CONTAINER  host -> guest  {"id": s, "rootfs": path-in-share,
  *                              "mode": "bind"|"overlay", "readonly": b,
- *                              "hostname": s?}
+ *                              "hostname": s?, "mounts": [mount]?,
+ *                              "maskedPaths": [s]?, "readonlyPaths": [s]?}
  *              Prepares /run/hyper/containers/<id>/root with /proc, /sys,
- *              /dev, /dev/pts, /dev/shm inside.
+ *              /dev, /dev/pts, /dev/shm inside, then applies "mounts" in
+ *              order, then remounts the root read-only if "readonly".
+ *              mount = {"destination": s, "type": s?, "source": s?,
+ *                       "options": [s]?}   (config.json's, passed through)
+ *                destination: absolute path in the container, no ".."
+ *                  component; resolved inside the root (symlinks of the
+ *                  rootfs cannot leave it); created if missing.
+ *                bind: type "bind", or "bind"/"rbind" in options (any
+ *                  type, e.g. "none"). source is then a RELATIVE path
+ *                  inside the shared folder (no leading "/", no ".."),
+ *                  where the host put the user's file or folder; the
+ *                  destination is made a file or a folder to match.
+ *                  "rbind" is recursive. ro/nosuid/nodev/noexec/atime
+ *                  options are applied by a bind remount.
+ *                other types: "tmpfs", "proc", "sysfs", "devpts",
+ *                  "mqueue", "cgroup", "cgroup2" (anything else is an
+ *                  ERROR). source is the mount's label (default: type).
+ *                  "cgroup" mounts the unified hierarchy (cgroup2).
+ *                options: mount(8) flags (ro rw nosuid suid nodev dev
+ *                  noexec exec sync async dirsync noatime atime
+ *                  nodiratime diratime relatime norelatime strictatime
+ *                  nostrictatime), propagation ones (ignored), the rest
+ *                  comma-joined as the file system's data (at most 4095
+ *                  bytes), e.g. "size=64m", "mode=1777".
+ *                Entries for what CONTAINER already mounts are skipped:
+ *                  proc at /proc, sysfs at /sys, tmpfs at /dev, devpts at
+ *                  /dev/pts. tmpfs at /dev/shm is mounted over the
+ *                  standard one with its own options. mqueue and cgroup
+ *                  entries the guest cannot mount (no such file system,
+ *                  read-only or missing parent) are skipped with a log.
+ *                At most 256 mounts and 64 options each.
+ *              maskedPaths, readonlyPaths: absolute paths (no ".."), at
+ *                most 256 each, applied (runc's way) by the container's
+ *                first process once its /proc is mounted: a masked file
+ *                gets /dev/null bound over it, a masked folder a read-only
+ *                tmpfs; a read-only path is bound onto itself and
+ *                remounted read-only. Paths the rootfs lacks are skipped.
+ *                Failures come back as the EXEC's ERROR.
+ *              Any bad entry is an ERROR naming it ("mount /data: ...");
+ *              nothing of a failed CONTAINER stays mounted.
  *   EXEC       host -> guest  {"container": s, "process": u32,
  *                              "args": [s], "env": [s], "cwd": s,
  *                              "uid": u32, "gid": u32, "groups": [u32],
@@ -60,6 +100,32 @@
  *   REMOVE     host -> guest  {"id": s}   undoes CONTAINER
  *   POWEROFF   host -> guest  {}  replies, then syncs and powers off
  *   PING       host -> guest  {}
+ *   NETWORK    host -> guest  {"interfaces": [iface]?, "routes": [route]?}
+ *              iface = {"mac": "aa:bb:cc:dd:ee:ff", "name": s,
+ *                       "addresses": ["10.88.0.5/16", "fd00::5/64"]?,
+ *                       "mtu": u32?}
+ *              route = {"dest": "default" | "addr/prefix",
+ *                       "gateway": addr?, "device": s?}
+ *              Configures the guest's root network namespace, which all of
+ *              the pod's containers share. For each iface in order: find
+ *              the net device with that MAC (case-insensitive; waiting up
+ *              to 3 s for one still probing, e.g. after a hot-plug), set
+ *              it down and rename it to "name" (1-15 chars, no "/" ":" or
+ *              blanks) unless it has that name already, set "mtu" (68 to
+ *              65535; 0 or absent leaves it), add each address (a prefix
+ *              is required; replaced if present; IPv6 without DAD), bring
+ *              it up. Then bring up lo, then add each route in order to
+ *              the main table (replaced if present): "default" is a
+ *              zero-length prefix, of the gateway's family (IPv4 without
+ *              one); a route needs a gateway or a device, host bits beyond
+ *              the prefix are an error, and the gateway's family must
+ *              match the dest's. Without a gateway the route is
+ *              link-scoped. At most 16 interfaces, 16 addresses each, 64
+ *              routes. The whole body is validated before anything is
+ *              changed. ERROR names the interface ("interface eth0
+ *              (52:54:00:12:34:56): not found among the guest's network
+ *              devices: ...") or the route. A second NETWORK may name
+ *              other interfaces, or the same ones again. Reply {}.
  *   REPLY      guest -> host  the request's result, an object
  *   ERROR      guest -> host  {"error": "what was wrong"}
  *   EXIT       guest -> host  {"process": u32, "status": n}   (id 0)
@@ -120,6 +186,7 @@ enum hyper_agent_type {
         HYPER_AGENT_REMOVE = 0x07,
         HYPER_AGENT_POWEROFF = 0x08,
         HYPER_AGENT_PING = 0x09,
+        HYPER_AGENT_NETWORK = 0x0A,
         /* control channel, guest -> host */
         HYPER_AGENT_REPLY = 0x40,
         HYPER_AGENT_ERROR = 0x41,

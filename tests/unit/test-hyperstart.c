@@ -274,6 +274,17 @@ static void host_call_free(struct host *h, uint16_t type, const char *body, bool
         json_object_put(host_call(h, type, body, ok));
 }
 
+/* A request that must fail with a message containing what. */
+static void host_call_fails(struct host *h, uint16_t type, const char *body, const char *what)
+{
+        struct json_object *o = host_call(h, type, body, false);
+
+        if (!strstr(json_str(o, "error"), what))
+                fprintf(stderr, "%s: error \"%s\" does not say \"%s\"\n", body, json_str(o, "error"), what);
+        CHECK(strstr(json_str(o, "error"), what));
+        json_object_put(o);
+}
+
 static struct exit_event host_wait_exit(struct host *h, uint32_t process)
 {
         for (int idle = 0; idle < 200;) {
@@ -495,12 +506,12 @@ static void test_exec(void)
         CHECK(got_is(&h, 2, "err\n"));
         /* The environment is replaced, and PATH is looked up in it. */
         h.watch_sids[1] = 0;
-        host_exec(&h, 2, "\"args\": [\"sh\", \"-c\", \"echo $FOO:$HOME; pwd\"], \"env\": [\"FOO=bar\", \"PATH=/usr/bin:/bin\"], "
+        host_exec(&h, 2, "\"args\": [\"sh\", \"-c\", \"echo $FOO:$HOME; pwd\"], \"env\": [\"FOO=bar\", \"HOME=/h\", \"PATH=/usr/bin:/bin\"], "
                          "\"cwd\": \"/tmp\", \"stdout\": 3");
         h.watch_sids[0] = 3;
         e = host_wait_exit(&h, 2);
         CHECK(e.status == 0 && e.out_eof_first);
-        CHECK(got_is(&h, 3, "bar:\n/tmp\n"));
+        CHECK(got_is(&h, 3, "bar:/h\n/tmp\n"));
         host_exec(&h, 3, "\"args\": [\"sh\"], \"env\": [\"PATH=/nonexistent\"]");
         CHECK(host_wait_exit(&h, 3).status == 127);
         host_exec(&h, 4, "\"args\": [\"/nonexistent/program\"]");
@@ -656,6 +667,115 @@ static void test_terminal(void)
         host_stop(&h);
 }
 
+/* CONTAINER's mounts, maskedPaths and readonlyPaths: every bad entry is refused with its name. */
+static void test_mounts(void)
+{
+        static const struct {
+                const char *mounts, *what;
+        } bad[] = {
+                { "7", "wrong type" },
+                { "[7]", "mounts[0] is not an object" },
+                { "[{\"type\": \"tmpfs\"}]", "mounts[0]: field \"destination\" is missing" },
+                { "[{\"destination\": \"rel\", \"type\": \"tmpfs\"}]", "mount rel: the destination must be" },
+                { "[{\"destination\": \"/\", \"type\": \"tmpfs\"}]", "mount /: the destination" },
+                { "[{\"destination\": \"/a/../b\", \"type\": \"tmpfs\"}]", "mount /a/../b" },
+                { "[{\"destination\": \"/d\"}]", "mount /d: field \"type\" is missing" },
+                { "[{\"destination\": \"/d\", \"type\": \"ext4\", \"source\": \"/dev/vda\"}]", "type \"ext4\" is not supported" },
+                { "[{\"destination\": \"/d\", \"type\": \"bind\"}]", "mount /d: a bind mount needs a source" },
+                { "[{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"/etc\"}]", "source \"/etc\" is not a relative" },
+                { "[{\"destination\": \"/d\", \"type\": \"none\", \"source\": \"a/../../x\", \"options\": [\"rbind\"]}]", "source \"a/../../x\"" },
+                { "[{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \".\"}]", "source \".\"" },
+                { "[{\"destination\": \"/d\", \"type\": \"tmpfs\", \"options\": [1]}]", "mounts[0]: field \"options\" holds a non-string" },
+                { "[{\"destination\": \"/d\", \"type\": \"tmpfs\", \"source\": 3}]", "mounts[0]: field \"source\" has the wrong type" },
+                { "[{\"destination\": \"/ok\", \"type\": \"tmpfs\"}, {\"destination\": \"/d\\u0000x\", \"type\": \"tmpfs\"}]", "mounts[1]: field \"destination\" contains a NUL" },
+        };
+        char body[1024], big[9000];
+        struct host h;
+
+        host_start(&h);
+        host_hello(&h);
+        host_call_free(&h, HYPER_AGENT_POD, "{}", true);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                snprintf(body, sizeof(body), "{\"id\": \"m\", \"rootfs\": \"r\", \"mounts\": %s}", bad[i].mounts);
+                host_call_fails(&h, HYPER_AGENT_CONTAINER, body, bad[i].what);
+        }
+        /* Mount data beyond a page cannot reach the kernel. */
+        snprintf(big, sizeof(big), "{\"id\": \"m\", \"rootfs\": \"r\", \"mounts\": [{\"destination\": \"/d\", "
+                 "\"type\": \"tmpfs\", \"options\": [\"%04000d\", \"%04000d\"]}]}", 1, 2);
+        host_call_fails(&h, HYPER_AGENT_CONTAINER, big, "options are longer than");
+        host_call_fails(&h, HYPER_AGENT_CONTAINER, "{\"id\": \"m\", \"rootfs\": \"r\", \"maskedPaths\": [\"proc/kcore\"]}",
+                        "maskedPaths: \"proc/kcore\" is not an absolute path");
+        host_call_fails(&h, HYPER_AGENT_CONTAINER, "{\"id\": \"m\", \"rootfs\": \"r\", \"readonlyPaths\": [\"/proc/../x\"]}",
+                        "readonlyPaths: \"/proc/../x\"");
+        host_call_fails(&h, HYPER_AGENT_CONTAINER, "{\"id\": \"m\", \"rootfs\": \"r\", \"readonlyPaths\": \"/proc\"}",
+                        "field \"readonlyPaths\" has the wrong type");
+        /* runc's default list, a bind of a file and of a folder, masked and read-only paths. */
+        host_call_free(&h, HYPER_AGENT_CONTAINER,
+                       "{\"id\": \"m\", \"rootfs\": \"r\", \"readonly\": true, \"mounts\": ["
+                       "{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+                       "{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},"
+                       "{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\"]},"
+                       "{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},"
+                       "{\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\", \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},"
+                       "{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},"
+                       "{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]},"
+                       "{\"destination\": \"/etc/hosts\", \"type\": \"bind\", \"source\": \"m/hosts\", \"options\": [\"rbind\", \"rprivate\", \"ro\"]},"
+                       "{\"destination\": \"//data/./x/\", \"type\": \"none\", \"source\": \"m/data\", \"options\": [\"bind\"]}],"
+                       "\"maskedPaths\": [\"/proc/kcore\", \"/sys/firmware\"], \"readonlyPaths\": [\"/proc/sys\"]}",
+                       true);
+        host_call_free(&h, HYPER_AGENT_POWEROFF, "", true);
+        host_stop(&h);
+}
+
+/* NETWORK's body: checked in full before anything is touched. */
+static void test_network(void)
+{
+        static const struct {
+                const char *body, *what;
+        } bad[] = {
+                { "{\"interfaces\": {}}", "field \"interfaces\" has the wrong type" },
+                { "{\"interfaces\": [1]}", "interfaces[0] is not an object" },
+                { "{\"interfaces\": [{\"name\": \"eth0\"}]}", "interfaces[0]: field \"mac\" is missing" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\"}]}", "interfaces[0]: field \"name\" is missing" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34\", \"name\": \"eth0\"}]}", "interface eth0: mac \"52:54:00:12:34\"" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:5g\", \"name\": \"eth0\"}]}", "interface eth0: mac" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56:\", \"name\": \"eth0\"}]}", "interface eth0: mac" },
+                { "{\"interfaces\": [{\"mac\": \"5:54:00:12:34:56\", \"name\": \"eth0\"}]}", "interface eth0: mac" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"a/b\"}]}", "interface name \"a/b\" is not valid" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"0123456789abcdef\"}]}", "is not valid" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"mtu\": 20}]}", "mtu 20 is below 68" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"mtu\": 70000}]}", "field \"mtu\" is out of range" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"addresses\": [\"10.0.2.15\"]}]}", "address \"10.0.2.15\" is not an address/prefix" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"addresses\": [\"10.0.2.15/33\"]}]}", "10.0.2.15/33" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"addresses\": [\"10.0.2.300/24\"]}]}", "10.0.2.300/24" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"addresses\": [\"fd00::5/129\"]}]}", "fd00::5/129" },
+                { "{\"interfaces\": [{\"mac\": \"52:54:00:12:34:56\", \"name\": \"eth0\", \"addresses\": [\"10.0.2.15/-1\"]}]}", "10.0.2.15/-1" },
+                { "{\"routes\": [{\"gateway\": \"10.0.2.2\"}]}", "routes[0]: field \"dest\" is missing" },
+                { "{\"routes\": [{\"dest\": \"default\"}]}", "route default: needs a gateway or a device" },
+                { "{\"routes\": [{\"dest\": \"10.0.0.0\", \"device\": \"eth0\"}]}", "route 10.0.0.0: dest is not" },
+                { "{\"routes\": [{\"dest\": \"10.0.0.1/8\", \"device\": \"eth0\"}]}", "bits set beyond its prefix" },
+                { "{\"routes\": [{\"dest\": \"default\", \"gateway\": \"10.0.2\"}]}", "gateway \"10.0.2\" is not an address" },
+                { "{\"routes\": [{\"dest\": \"fd00::/64\", \"gateway\": \"10.0.2.2\"}]}", "of another address family" },
+                { "{\"routes\": [{\"dest\": \"default\", \"device\": \"\"}]}", "device name \"\" is not valid" },
+        };
+        struct host h;
+
+        host_start(&h);
+        host_call_fails(&h, HYPER_AGENT_NETWORK, "{}", "HELLO must come first");
+        host_hello(&h);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                host_call_fails(&h, HYPER_AGENT_NETWORK, bad[i].body, bad[i].what);
+        host_call_free(&h, HYPER_AGENT_NETWORK, "{}", true);
+        host_call_free(&h, HYPER_AGENT_NETWORK,
+                       "{\"interfaces\": [{\"mac\": \"AA:bb:cc:dd:ee:ff\", \"name\": \"eth0\", \"mtu\": 1500,"
+                       "\"addresses\": [\"10.88.0.5/16\", \"fd00::5/64\"]}],"
+                       "\"routes\": [{\"dest\": \"default\", \"gateway\": \"10.88.0.1\"}, {\"dest\": \"default\", \"gateway\": \"fd00::1\"},"
+                       "{\"dest\": \"192.168.0.0/24\", \"device\": \"eth0\"}]}",
+                       true);
+        host_call_free(&h, HYPER_AGENT_POWEROFF, "", true);
+        host_stop(&h);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -663,6 +783,8 @@ int main(void)
         test_handshake();
         test_garbage();
         test_fields();
+        test_mounts();
+        test_network();
         test_exec();
         test_credit();
         test_bulk();

@@ -14,8 +14,19 @@ struct runv_globals runv = {
 };
 
 static const struct runv_verb runv_verbs[] = {
+        { "create", runv_cmd_create, "create a container: boot its VM, ready to start" },
+        { "delete", runv_cmd_delete, "delete a container and everything it holds" },
+        { "exec", runv_cmd_exec, "run another process in a running container" },
+        { "features", runv_cmd_features, "show what runv supports" },
+        { "kill", runv_cmd_kill, "send a signal to a container's process" },
+        { "list", runv_cmd_list, "list the containers" },
+        { "pause", runv_cmd_pause, "freeze a container's whole VM" },
+        { "ps", runv_cmd_ps, "show the host processes of a container" },
+        { "resume", runv_cmd_resume, "thaw a paused container" },
         { "run", runv_cmd_run, "create and run a container in a VM" },
         { "spec", runv_cmd_spec, "create a new specification file" },
+        { "start", runv_cmd_start, "start the process of a created container" },
+        { "state", runv_cmd_state, "print a container's state as JSON" },
 };
 
 static void runv_log_line(const char *level, const char *msg)
@@ -58,7 +69,8 @@ int runv_error(const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fprintf(stderr, "runv: %s\n", msg);
+        if (!runv.detached)
+                fprintf(stderr, "runv: %s\n", msg);
         runv_log_line("error", msg);
         return 1;
 }
@@ -73,7 +85,8 @@ void runv_debug(const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fprintf(stderr, "runv: debug: %s\n", msg);
+        if (!runv.detached)
+                fprintf(stderr, "runv: debug: %s\n", msg);
         runv_log_line("debug", msg);
 }
 

@@ -9,12 +9,14 @@
 #include <stdbool.h>
 
 #include "macros.h"
+#include "oci-spec.h"
 
 struct runv_globals {
         const char *root; /* state folder, one subfolder per container */
         const char *log;  /* --log FILE, or NULL */
         bool log_json;    /* --log-format json */
         bool debug;
+        bool detached; /* a monitor whose stderr is the container's: errors go to --log only */
 };
 
 extern struct runv_globals runv;
@@ -39,5 +41,48 @@ bool runv_id_valid(const char *id);
 /* ROOT/ID; the caller frees it. */
 char *runv_state_dir(const char *id);
 
+/* A bundle read and checked: absolute paths, and a spec with a process. */
+struct runv_bundle {
+        char *bundle;
+        char *rootfs;
+        struct oci_spec *spec;
+};
+/* These return 0 or runc's exit code 1 with the error already reported. */
+int runv_bundle_load(const char *bundle, struct runv_bundle *ret);
+void runv_bundle_free(struct runv_bundle *b);
+int runv_claim_state(const char *id);
+void runv_remove_state(const char *id);
+/* Forks the container's monitor and waits until it says the container is created. */
+int runv_spawn_monitor(const char *id, struct runv_bundle *b, const char *console_socket, const char *pid_file,
+                       bool start);
+/* Talking to a container's monitor (monitor.h has the messages). */
+struct json_object;
+struct runv_state;
+int runv_monitor_connect(const char *id, int *ret_fd);
+int runv_monitor_send(int fd, struct json_object *req, const int *fds, size_t n_fds);
+int runv_monitor_recv(int fd, struct json_object **ret);
+/* One request and its reply; -EREMOTEIO with the monitor's message in *ret_error. */
+int runv_monitor_call(const char *id, struct json_object *req, char **ret_error, struct json_object **ret_reply);
+int runv_monitor_op(const char *id, const char *op, char **ret_error);
+/* The state of a container that must exist; reports "container X does not exist" otherwise. */
+int runv_load_existing(const char *id, struct runv_state **ret);
+
+/* Opens a host pty, sends its master to the client's console socket, and hands back the slave. */
+int runv_console_send(const char *console_socket, int *ret_slave);
+
+/* Parses a signal as runc does: a number, or a name with or without SIG. */
+int runv_parse_signal(const char *s);
+
+int runv_cmd_create(int argc, char **argv);
+int runv_cmd_delete(int argc, char **argv);
+int runv_cmd_exec(int argc, char **argv);
+int runv_cmd_features(int argc, char **argv);
+int runv_cmd_kill(int argc, char **argv);
+int runv_cmd_list(int argc, char **argv);
+int runv_cmd_pause(int argc, char **argv);
+int runv_cmd_ps(int argc, char **argv);
+int runv_cmd_resume(int argc, char **argv);
 int runv_cmd_run(int argc, char **argv);
 int runv_cmd_spec(int argc, char **argv);
+int runv_cmd_start(int argc, char **argv);
+int runv_cmd_state(int argc, char **argv);

@@ -42,8 +42,11 @@ static int pod_errorf(char **ret_error, int r, const char *fmt, ...)
         return r < 0 ? r : -EINVAL;
 }
 
-static int pod_bind_all(const char *share, const struct pod_config *cfg, char **ret_error)
+static int pod_bind_all(struct pod *pod, const char *share, const struct pod_config *cfg, char **ret_error)
 {
+        pod->bind_targets = calloc(cfg->n_binds + 1, sizeof(char *));
+        if (!pod->bind_targets)
+                return -ENOMEM;
         for (size_t i = 0; i < cfg->n_binds; i++) {
                 _cleanup_free_ char *target = NULL;
                 const char *t = cfg->binds[i].target;
@@ -59,6 +62,7 @@ static int pod_bind_all(const char *share, const struct pod_config *cfg, char **
                 if (mount(cfg->binds[i].source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                         return pod_errorf(ret_error, -errno, "cannot bind %s: %s", cfg->binds[i].source,
                                           strerror(errno));
+                pod->bind_targets[pod->n_bind_targets++] = TAKE_PTR(target);
         }
         return 0;
 }
@@ -132,7 +136,7 @@ int pod_start(const struct pod_config *cfg, struct pod **ret, char **ret_error)
                 return -ENOMEM;
         if (mkdir(pod->share_dir, 0700) < 0 && errno != EEXIST)
                 return pod_errorf(ret_error, -errno, "cannot create %s: %s", pod->share_dir, strerror(errno));
-        r = pod_bind_all(pod->share_dir, cfg, ret_error);
+        r = pod_bind_all(pod, pod->share_dir, cfg, ret_error);
         if (r >= 0)
                 r = pod_launch(pod, cfg, ret_error);
         if (r >= 0)
@@ -269,6 +273,12 @@ void pod_free(struct pod *pod)
         agent_free(pod->agent);
         if (pod->vm)
                 pod->vm->ops->free(pod->vm);
+        /* The binds live in this process's mount namespace; undo them so the state folder can go. */
+        for (size_t i = 0; i < pod->n_bind_targets; i++) {
+                umount2(pod->bind_targets[i], MNT_DETACH);
+                free(pod->bind_targets[i]);
+        }
+        free(pod->bind_targets);
         free(pod->share_dir);
         free(pod->kernel_version);
         free(pod);

@@ -41,6 +41,8 @@ struct pod {
         struct agent *agent;
         char *share_dir;
         char *kernel_version; /* the guest's, from HELLO */
+        char **bind_targets;  /* what pod_free() unmounts */
+        size_t n_bind_targets;
 };
 
 /* Moves the calling process into a mount namespace of its own whose mounts never propagate out. */

@@ -12,6 +12,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,17 @@ enum vm_share {
         VM_SHARE_NONE,
 };
 
+/*
+ * A NIC present from boot: virtio-net on an existing tap that QEMU opens by
+ * name (so QEMU must run in the tap's netns), with the guest-side MAC.
+ */
+struct vm_nic {
+        const char *tap;
+        uint8_t mac[6];
+};
+
+#define VM_NICS_MAX 8
+
 struct vm_config {
         const char *id;        /* names the VM in logs and QEMU's -name */
         const char *state_dir; /* exists, owned by the caller, emptied by vm_free's caller */
@@ -40,6 +52,8 @@ struct vm_config {
         enum vm_share share;
         enum vm_accel accel;
         bool debug_console; /* the guest kernel logs at full verbosity */
+        const struct vm_nic *nics; /* at most VM_NICS_MAX */
+        size_t n_nics;
 };
 
 struct vm {

@@ -219,6 +219,33 @@ static void argv_share(struct argv *a, const struct qemu_plan *plan)
         }
 }
 
+/*
+ * NICs present from boot, on taps that exist already: QEMU opens each by
+ * name (script=no: its sandbox forbids spawning). vhost stays off, since
+ * hosts like this one have no /dev/vhost-net. The guest learns nothing
+ * from the tap's MAC; the device's MAC is the one the guest uses.
+ */
+static void argv_nics(struct argv *a, const struct qemu_plan *plan)
+{
+        for (size_t i = 0; i < plan->n_nics; i++) {
+                const uint8_t *m = plan->nics[i].mac;
+                _cleanup_free_ char *tap = NULL;
+
+                tap = plan->nics[i].tap ? argv_escape(plan->nics[i].tap) : NULL;
+                if (!tap) {
+                        a->err = a->err ?: (plan->nics[i].tap ? -ENOMEM : -EINVAL);
+                        return;
+                }
+                argv_add(a, "-netdev");
+                argv_add(a, "tap,id=net%zu,ifname=%s,script=no,downscript=no,vhost=off", i, tap);
+                argv_add(a, "-device");
+                argv_add(a, "virtio-net-%s,netdev=net%zu,mac=%02x:%02x:%02x:%02x:%02x:%02x%s",
+                         plan_transport(plan), i, m[0], m[1], m[2], m[3], m[4], m[5],
+                         /* No option ROM: the guest boots by -kernel, not PXE. */
+                         plan_mmio(plan) ? "" : ",romfile=");
+        }
+}
+
 /* Root ports are the only hot-plug slots a PCIe bus has; each takes one device. */
 static void argv_hotplug_ports(struct argv *a, const struct qemu_plan *plan)
 {
@@ -251,6 +278,7 @@ int qemu_argv_build(const struct qemu_plan *plan, char ***ret)
         argv_boot(&a, plan);
         argv_channels(&a, plan);
         argv_share(&a, plan);
+        argv_nics(&a, plan);
         argv_hotplug_ports(&a, plan);
         return argv_finish(&a, ret);
 }

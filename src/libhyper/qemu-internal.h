@@ -44,6 +44,8 @@ struct qemu_plan {
         const char *console_log;
         const char *virtiofsd_socket;
         unsigned hotplug_ports;
+        const struct vm_nic *nics;
+        size_t n_nics;
 };
 
 const char *qemu_machine_to_string(enum qemu_machine m);

@@ -196,6 +196,28 @@ static int qemu_choose_machine(enum qemu_machine *ret)
         return 0;
 }
 
+static bool qemu_ifname_valid(const char *name)
+{
+        size_t n = name ? strlen(name) : 0;
+
+        if (n == 0 || n >= 16)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (name[i] == '/' || name[i] == ',' || name[i] <= ' ' || name[i] == ':')
+                        return false;
+        return true;
+}
+
+static bool qemu_nics_valid(const struct vm_config *cfg)
+{
+        if (cfg->n_nics > VM_NICS_MAX || (cfg->n_nics > 0 && !cfg->nics))
+                return false;
+        for (size_t i = 0; i < cfg->n_nics; i++)
+                if (!qemu_ifname_valid(cfg->nics[i].tap))
+                        return false;
+        return true;
+}
+
 static int qemu_plan_init(const struct vm_config *cfg, struct qemu_plan *plan)
 {
         int r;
@@ -211,7 +233,11 @@ static int qemu_plan_init(const struct vm_config *cfg, struct qemu_plan *plan)
                 .debug_console = cfg->debug_console,
                 .share_dir = cfg->share_dir,
                 .hotplug_ports = QEMU_HOTPLUG_PORTS,
+                .nics = cfg->nics,
+                .n_nics = cfg->n_nics,
         };
+        if (!qemu_nics_valid(cfg))
+                return -EINVAL;
         if ((r = qemu_choose_accel(cfg->accel, &plan->accel)) < 0 ||
             (r = qemu_choose_share(cfg, &plan->share)) < 0 ||
             (r = qemu_choose_machine(&plan->machine)) < 0)
@@ -754,18 +780,6 @@ static bool qemu_mac_valid(const char *mac)
         return mac && strlen(mac) == 17 &&
                sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
                       &end) == 6;
-}
-
-static bool qemu_ifname_valid(const char *name)
-{
-        size_t n = name ? strlen(name) : 0;
-
-        if (n == 0 || n >= 16)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (name[i] == '/' || name[i] == ',' || name[i] <= ' ' || name[i] == ':')
-                        return false;
-        return true;
 }
 
 static json_object *qemu_nic_args(const char *id, const char *netdev, const void *mac)

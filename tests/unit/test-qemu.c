@@ -78,7 +78,39 @@ static void test_argv_microvm_virtiofs(void)
         CHECK(argv_has(argv, "-device", "vhost-user-fs-device,chardev=fs,tag=hyper-share"));
         CHECK(argv_has(argv, "-device", "pcie-root-port,id=hp1,bus=pcie.0,chassis=2,slot=0"));
         CHECK(!argv_has(argv, "-device", "pcie-root-port,id=hp2,bus=pcie.0,chassis=3,slot=0"));
+        CHECK(!argv_has(argv, "-netdev", NULL));
         qemu_argv_free(argv);
+}
+
+static const struct vm_nic test_nics[] = {
+        { .tap = "tap_eth0", .mac = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } },
+        { .tap = "tap_net1", .mac = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x0f } },
+};
+
+static void test_argv_nics(void)
+{
+        struct qemu_plan p = plan_default();
+        char **argv = NULL;
+
+        p.nics = test_nics;
+        p.n_nics = 2;
+        CHECK_EQ_INT(qemu_argv_build(&p, &argv), 0);
+        /* On microvm the fixed NICs are virtio-mmio devices; vhost stays off. */
+        CHECK(argv_has(argv, "-netdev", "tap,id=net0,ifname=tap_eth0,script=no,downscript=no,vhost=off"));
+        CHECK(argv_has(argv, "-device", "virtio-net-device,netdev=net0,mac=02:11:22:33:44:55"));
+        CHECK(argv_has(argv, "-netdev", "tap,id=net1,ifname=tap_net1,script=no,downscript=no,vhost=off"));
+        CHECK(argv_has(argv, "-device", "virtio-net-device,netdev=net1,mac=aa:bb:cc:dd:ee:0f"));
+        qemu_argv_free(argv);
+        p.machine = QEMU_MACHINE_Q35;
+        p.n_nics = 1;
+        CHECK_EQ_INT(qemu_argv_build(&p, &argv), 0);
+        CHECK(argv_has(argv, "-netdev", "tap,id=net0,ifname=tap_eth0,script=no,downscript=no,vhost=off"));
+        CHECK(argv_has(argv, "-device", "virtio-net-pci,netdev=net0,mac=02:11:22:33:44:55,romfile="));
+        CHECK(!argv_has(argv, "-netdev", "tap,id=net1,ifname=tap_net1,script=no,downscript=no,vhost=off"));
+        qemu_argv_free(argv);
+        /* A NIC without a tap is the caller's mistake, refused. */
+        p.nics = (const struct vm_nic[]){ { .tap = NULL } };
+        CHECK_EQ_INT(qemu_argv_build(&p, &argv), -EINVAL);
 }
 
 static void test_argv_q35_9p_kvm(void)
@@ -213,6 +245,7 @@ int main(void)
         RUN_TEST(test_cmdline);
         RUN_TEST(test_argv_microvm_virtiofs);
         RUN_TEST(test_argv_q35_9p_kvm);
+        RUN_TEST(test_argv_nics);
         RUN_TEST(test_argv_virtiofsd);
         RUN_TEST(test_state_round_trip);
         RUN_TEST(test_state_hostile);

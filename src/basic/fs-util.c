@@ -6,7 +6,11 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "macros.h"
 
@@ -86,4 +90,65 @@ int rm_rf(const char *path)
         if (rmdir(path) < 0 && r >= 0)
                 r = -errno;
         return r;
+}
+
+static int fs_openat_in_root(int root, const char *path, int flags, mode_t mode)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .mode = mode,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        long fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : (int)fd;
+}
+
+int mkdir_in_root(const char *root, const char *path, bool file)
+{
+        _cleanup_close_ int rfd = -1;
+        _cleanup_free_ char *p = strdup(path);
+        char *name, *slash;
+
+        if (!p)
+                return -ENOMEM;
+        rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rfd < 0)
+                return -errno;
+        /*
+         * Each component is created in its parent, and each parent is
+         * opened afresh from root as if root were "/": a symlink in the
+         * tree resolves inside it, never out of it.
+         */
+        for (name = p + strspn(p, "/"); *name; name = slash + strspn(slash, "/")) {
+                _cleanup_close_ int parent = -1;
+                bool last;
+                char saved;
+                int r;
+
+                slash = name + strcspn(name, "/");
+                last = slash[strspn(slash, "/")] == '\0';
+                saved = *name;
+                *name = '\0';
+                parent = fs_openat_in_root(rfd, *p ? p : ".", O_RDONLY | O_DIRECTORY, 0);
+                *name = saved;
+                if (parent < 0)
+                        return parent;
+                saved = *slash;
+                *slash = '\0';
+                if (strcmp(name, "..") == 0)
+                        return -EINVAL;
+                if (last && file) {
+                        r = fs_openat_in_root(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW, 0644);
+                        if (r < 0 && r != -EISDIR && r != -ELOOP)
+                                return r;
+                        safe_close(r);
+                } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+                        return -errno;
+                }
+                *slash = saved;
+                if (last)
+                        break;
+        }
+        return 0;
 }

@@ -332,6 +332,10 @@ static int spec_parse_doc(struct oci_spec *spec, struct json_object *doc, char *
         if (o)
                 r = spec_parse_namespaces(spec, o, ret_error);
         if (r >= 0 && o)
+                r = spec_opt_strv(o, "maskedPaths", "linux.maskedPaths", 256, &spec->masked_paths, ret_error);
+        if (r >= 0 && o)
+                r = spec_opt_strv(o, "readonlyPaths", "linux.readonlyPaths", 256, &spec->readonly_paths, ret_error);
+        if (r >= 0 && o)
                 r = spec_parse_resources(spec, o, ret_error);
         if (r < 0)
                 return r;
@@ -412,8 +416,32 @@ void oci_spec_free(struct oci_spec *spec)
                 free(spec->namespaces[i].path);
         }
         free(spec->namespaces);
+        strv_free(spec->masked_paths);
+        strv_free(spec->readonly_paths);
         json_object_put(spec->annotations);
         free(spec);
+}
+
+const char *oci_spec_netns_path(const struct oci_spec *spec)
+{
+        for (size_t i = 0; i < spec->n_namespaces; i++)
+                if (strcmp(spec->namespaces[i].type, "network") == 0)
+                        return spec->namespaces[i].path;
+        return NULL;
+}
+
+bool oci_mount_has_option(const struct oci_mount *m, const char *option)
+{
+        for (char **o = m->options; o && *o; o++)
+                if (strcmp(*o, option) == 0)
+                        return true;
+        return false;
+}
+
+bool oci_mount_is_bind(const struct oci_mount *m)
+{
+        return (m->type && strcmp(m->type, "bind") == 0) || oci_mount_has_option(m, "bind") ||
+               oci_mount_has_option(m, "rbind");
 }
 
 unsigned oci_spec_vcpus(const struct oci_spec *spec)

@@ -55,6 +55,8 @@ struct oci_spec {
         size_t n_mounts;
         struct oci_namespace *namespaces;
         size_t n_namespaces;
+        char **masked_paths;   /* linux.maskedPaths, or NULL */
+        char **readonly_paths; /* linux.readonlyPaths, or NULL */
         int64_t memory_limit; /* bytes, -1 when unset */
         int64_t cpu_quota;    /* -1 when unset */
         uint64_t cpu_period;
@@ -72,6 +74,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct oci_spec *, oci_spec_free)
 int oci_process_parse(struct json_object *o, struct oci_process **ret, char **ret_error);
 void oci_process_free(struct oci_process *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct oci_process *, oci_process_free)
+
+/* The path of the network namespace the spec joins, or NULL for a new one or none. */
+const char *oci_spec_netns_path(const struct oci_spec *spec);
+/* True for a bind mount: type "bind", or "bind"/"rbind" among the options. */
+bool oci_mount_is_bind(const struct oci_mount *m);
+bool oci_mount_has_option(const struct oci_mount *m, const char *option);
 
 /* The VM's size the spec asks for: 1 vCPU and 128 MiB unless linux.resources limits say otherwise. */
 unsigned oci_spec_vcpus(const struct oci_spec *spec);

@@ -2,6 +2,7 @@
 #include "pod.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +43,50 @@ static int pod_errorf(char **ret_error, int r, const char *fmt, ...)
         return r < 0 ? r : -EINVAL;
 }
 
+/* Makes the mount point: a folder for a folder, an empty file for anything else. */
+static int pod_bind_target(const char *source, const char *target)
+{
+        _cleanup_free_ char *parent = strdup(target);
+        struct stat st;
+        char *slash;
+        int fd, r;
+
+        if (stat(source, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return mkdir_p(target, 0755);
+        if (!parent)
+                return -ENOMEM;
+        slash = strrchr(parent, '/');
+        if (slash)
+                *slash = '\0';
+        r = mkdir_p(parent, 0755);
+        if (r < 0)
+                return r;
+        fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+/*
+ * A read-only bind is read-only on the host too: the guest is not trusted
+ * to honour "ro", and virtiofsd writes with the host's permissions.
+ */
+static int pod_bind_one(const struct pod_bind *b, const char *target, char **ret_error)
+{
+        int r = pod_bind_target(b->source, target);
+
+        if (r < 0)
+                return pod_errorf(ret_error, r, "cannot bind %s: %s", b->source, strerror(-r));
+        if (mount(b->source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return pod_errorf(ret_error, -errno, "cannot bind %s: %s", b->source, strerror(errno));
+        if (b->readonly && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                return pod_errorf(ret_error, -errno, "cannot make %s read-only: %s", b->source, strerror(errno));
+        return 0;
+}
+
 static int pod_bind_all(struct pod *pod, const char *share, const struct pod_config *cfg, char **ret_error)
 {
         pod->bind_targets = calloc(cfg->n_binds + 1, sizeof(char *));
@@ -56,12 +101,9 @@ static int pod_bind_all(struct pod *pod, const char *share, const struct pod_con
                         return pod_errorf(ret_error, -EINVAL, "bad share path %s", t);
                 if (asprintf(&target, "%s/%s", share, t) < 0)
                         return -ENOMEM;
-                r = mkdir_p(target, 0755);
+                r = pod_bind_one(&cfg->binds[i], target, ret_error);
                 if (r < 0)
-                        return pod_errorf(ret_error, r, "cannot create %s: %s", target, strerror(-r));
-                if (mount(cfg->binds[i].source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return pod_errorf(ret_error, -errno, "cannot bind %s: %s", cfg->binds[i].source,
-                                          strerror(errno));
+                        return r;
                 pod->bind_targets[pod->n_bind_targets++] = TAKE_PTR(target);
         }
         return 0;
@@ -78,6 +120,8 @@ static int pod_launch(struct pod *pod, const struct pod_config *cfg, char **ret_
                 .share_dir = pod->share_dir,
                 .share = VM_SHARE_AUTO,
                 .accel = VM_ACCEL_AUTO,
+                .nics = cfg->nics,
+                .n_nics = cfg->n_nics,
         };
         int r;
 
@@ -121,6 +165,12 @@ static int pod_handshake(struct pod *pod, const struct pod_config *cfg, char **r
         if (r < 0)
                 return pod_errorf(ret_error, r, "the guest could not set up the pod: %s",
                                   err ? err : strerror(-r));
+        if (!cfg->network)
+                return 0;
+        r = agent_call(pod->agent, HYPER_AGENT_NETWORK, cfg->network, POD_CALL_TIMEOUT_MS, NULL, &err);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "the guest could not set up its network: %s",
+                                  err ? err : strerror(-r));
         return 0;
 }
 
@@ -162,19 +212,26 @@ static int pod_call(struct pod *pod, uint16_t type, struct json_object *req, con
         return 0;
 }
 
-int pod_add_container(struct pod *pod, const char *id, const char *rootfs, bool readonly, const char *hostname,
-                      char **ret_error)
+static struct json_object *pod_strv_json(char **v);
+
+int pod_add_container(struct pod *pod, const struct pod_container *c, char **ret_error)
 {
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
 
         if (!req)
                 return -ENOMEM;
-        json_object_object_add(req, "id", json_object_new_string(id));
-        json_object_object_add(req, "rootfs", json_object_new_string(rootfs));
+        json_object_object_add(req, "id", json_object_new_string(c->id));
+        json_object_object_add(req, "rootfs", json_object_new_string(c->rootfs));
         json_object_object_add(req, "mode", json_object_new_string("bind"));
-        json_object_object_add(req, "readonly", json_object_new_boolean(readonly));
-        if (hostname)
-                json_object_object_add(req, "hostname", json_object_new_string(hostname));
+        json_object_object_add(req, "readonly", json_object_new_boolean(c->readonly));
+        if (c->hostname)
+                json_object_object_add(req, "hostname", json_object_new_string(c->hostname));
+        if (c->mounts)
+                json_object_object_add(req, "mounts", json_object_get(c->mounts));
+        if (c->masked_paths)
+                json_object_object_add(req, "maskedPaths", pod_strv_json(c->masked_paths));
+        if (c->readonly_paths)
+                json_object_object_add(req, "readonlyPaths", pod_strv_json(c->readonly_paths));
         return pod_call(pod, HYPER_AGENT_CONTAINER, req, "cannot prepare the container", ret_error, NULL);
 }
 

@@ -21,8 +21,9 @@
 #include "oci-spec.h"
 
 struct pod_bind {
-        const char *source; /* host path */
+        const char *source; /* host path: a folder or a file */
         const char *target; /* path inside the shared folder */
+        bool readonly;      /* read-only on the host side too */
 };
 
 struct pod_config {
@@ -33,7 +34,20 @@ struct pod_config {
         uint64_t memory_mib;
         const struct pod_bind *binds;
         size_t n_binds;
-        int boot_timeout_ms; /* 0: the default */
+        const struct vm_nic *nics; /* taps in the caller's netns, see tapnet.h */
+        size_t n_nics;
+        struct json_object *network; /* the NETWORK request for them, or NULL */
+        int boot_timeout_ms;         /* 0: the default */
+};
+
+struct pod_container {
+        const char *id;
+        const char *rootfs; /* path inside the shared folder */
+        const char *hostname;
+        bool readonly;
+        struct json_object *mounts; /* config.json's, bind sources rewritten into the share */
+        char **masked_paths;
+        char **readonly_paths;
 };
 
 struct pod {
@@ -49,8 +63,7 @@ struct pod {
 int pod_private_mounts(void);
 
 int pod_start(const struct pod_config *cfg, struct pod **ret, char **ret_error);
-int pod_add_container(struct pod *pod, const char *id, const char *rootfs, bool readonly, const char *hostname,
-                      char **ret_error);
+int pod_add_container(struct pod *pod, const struct pod_container *c, char **ret_error);
 
 struct pod_stdio {
         uint32_t in, out, err; /* stream ids, 0 for /dev/null */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,11 +14,13 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "fs-util.h"
 #include "json-util.h"
 #include "pod.h"
 #include "runv.h"
 #include "socket-util.h"
 #include "status.h"
+#include "tapnet.h"
 
 #define MONITOR_STOP_TIMEOUT_MS 10000
 #define MONITOR_INIT 1u
@@ -34,8 +37,21 @@ struct monitor_proc {
         int status;
 };
 
+struct monitor_plan {
+        struct pod_bind binds[1 + OCI_SPEC_MAX_MOUNTS];
+        char *targets[1 + OCI_SPEC_MAX_MOUNTS];
+        char *sources[1 + OCI_SPEC_MAX_MOUNTS];
+        size_t n_binds;
+        const char *mount_source[OCI_SPEC_MAX_MOUNTS]; /* the host source of each bind mount, or NULL */
+        struct json_object *mounts;
+        struct tapnet *net;
+        struct vm_nic *nics;
+        struct json_object *network;
+};
+
 struct monitor {
         const struct monitor_config *cfg;
+        struct monitor_plan plan;
         struct runv_state st;
         struct pod *pod;
         char *socket_path;
@@ -457,33 +473,184 @@ static int monitor_block_signals(struct monitor *m)
         return m->sigfd < 0 ? -errno : 0;
 }
 
-static int monitor_boot(struct monitor *m, char **ret_error)
+/*
+ * What the spec asks of the host before the VM starts: the rootfs and every
+ * bind source put into the shared folder, and the mounts list the guest
+ * gets, with bind sources rewritten to their place in that folder.
+ */
+static int monitor_plan_mounts(struct monitor *m, char **ret_error)
 {
-        _cleanup_free_ char *target = NULL, *state_dir = runv_state_dir(m->cfg->id);
         const struct oci_spec *spec = m->cfg->spec;
-        struct pod_bind bind;
-        struct pod_config pc = {
-                .id = m->cfg->id,
-                .state_dir = state_dir,
-                .hostname = spec->hostname,
-                .vcpus = oci_spec_vcpus(spec),
-                .memory_mib = oci_spec_memory_mib(spec),
-                .binds = &bind,
-                .n_binds = 1,
-        };
+        struct monitor_plan *plan = &m->plan;
+
+        plan->mounts = json_object_new_array();
+        if (!plan->mounts || asprintf(&plan->targets[0], "%s/rootfs", m->cfg->id) < 0)
+                return -ENOMEM;
+        plan->binds[0] = (struct pod_bind){ .source = m->cfg->rootfs, .target = plan->targets[0],
+                                            .readonly = spec->root_readonly };
+        plan->n_binds = 1;
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct oci_mount *om = &spec->mounts[i];
+                struct json_object *e = json_object_new_object(), *opts = json_object_new_array();
+                const char *source = om->source;
+
+                if (!e || !opts)
+                        return -ENOMEM;
+                for (char **o = om->options; o && *o; o++)
+                        json_object_array_add(opts, json_object_new_string(*o));
+                if (oci_mount_is_bind(om)) {
+                        size_t k = plan->n_binds;
+                        if (!om->source)
+                                return -EINVAL;
+                        if (om->source[0] == '/')
+                                plan->sources[k] = strdup(om->source);
+                        else if (asprintf(&plan->sources[k], "%s/%s", m->cfg->bundle, om->source) < 0)
+                                plan->sources[k] = NULL;
+                        if (!plan->sources[k] || asprintf(&plan->targets[k], "%s/mounts/%zu", m->cfg->id, i) < 0)
+                                return -ENOMEM;
+                        plan->binds[k] = (struct pod_bind){ .source = plan->sources[k],
+                                                            .target = plan->targets[k],
+                                                            .readonly = oci_mount_has_option(om, "ro") };
+                        plan->n_binds++;
+                        plan->mount_source[i] = plan->sources[k];
+                        source = plan->targets[k];
+                }
+                json_object_object_add(e, "destination", json_object_new_string(om->destination));
+                if (om->type)
+                        json_object_object_add(e, "type", json_object_new_string(om->type));
+                if (source)
+                        json_object_object_add(e, "source", json_object_new_string(source));
+                json_object_object_add(e, "options", opts);
+                json_object_array_add(plan->mounts, e);
+        }
+        return 0;
+}
+
+/* Mounts under these land on file systems the guest makes, never on the rootfs itself. */
+static bool monitor_guest_made(const char *dest)
+{
+        static const char *const prefixes[] = { "/proc", "/dev", "/sys" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+                size_t n = strlen(prefixes[i]);
+                if (strncmp(dest, prefixes[i], n) == 0 && (dest[n] == '\0' || dest[n] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * A read-only rootfs is read-only on the host side too, so the guest cannot
+ * make mount points in it: they are made here first, as runc makes them
+ * before it remounts the root read-only.
+ */
+static int monitor_mount_points(struct monitor *m, char **ret_error)
+{
+        const struct oci_spec *spec = m->cfg->spec;
+        struct stat st;
         int r;
 
-        if (!state_dir || asprintf(&target, "%s/rootfs", m->cfg->id) < 0)
-                return -ENOMEM;
-        bind = (struct pod_bind){ .source = m->cfg->rootfs, .target = target };
-        r = pod_private_mounts();
+        if (!spec->root_readonly)
+                return 0;
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct oci_mount *om = &spec->mounts[i];
+                const char *source = m->plan.mount_source[i];
+                bool file = source && stat(source, &st) == 0 && !S_ISDIR(st.st_mode);
+                if (monitor_guest_made(om->destination))
+                        continue;
+                r = mkdir_in_root(m->cfg->rootfs, om->destination, file);
+                if (r < 0) {
+                        if (asprintf(ret_error, "mount %s: cannot make the mount point: %s", om->destination,
+                                     strerror(-r)) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/*
+ * A spec that joins a network namespace (the one CNI or Podman set up)
+ * gets its interfaces carried into the VM: the monitor moves into that
+ * namespace, so that QEMU opens the taps there too.
+ */
+static int monitor_plan_network(struct monitor *m, char **ret_error)
+{
+        const char *path = oci_spec_netns_path(m->cfg->spec);
+        struct monitor_plan *plan = &m->plan;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!path)
+                return 0;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+                if (asprintf(ret_error, "cannot join the network namespace %s: %s", path, strerror(errno)) < 0)
+                        *ret_error = NULL;
+                return -errno;
+        }
+        r = tapnet_setup(&plan->net, ret_error);
         if (r < 0)
                 return r;
+        if (plan->net->n_links == 0)
+                return 0;
+        r = tapnet_vm_nics(plan->net, &plan->nics);
+        if (r < 0)
+                return r;
+        plan->network = tapnet_to_json(plan->net);
+        return plan->network ? 0 : -ENOMEM;
+}
+
+static void monitor_plan_free(struct monitor_plan *plan)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(plan->targets); i++) {
+                free(plan->targets[i]);
+                free(plan->sources[i]);
+        }
+        json_object_put(plan->mounts);
+        json_object_put(plan->network);
+        free(plan->nics);
+        /* The taps go once the VM that used them is gone. */
+        tapnet_teardown(plan->net);
+        *plan = (struct monitor_plan){ 0 };
+}
+
+static int monitor_boot(struct monitor *m, char **ret_error)
+{
+        _cleanup_free_ char *state_dir = runv_state_dir(m->cfg->id);
+        const struct oci_spec *spec = m->cfg->spec;
+        struct monitor_plan *plan = &m->plan;
+        struct pod_container c;
+        struct pod_config pc;
+        int r;
+
+        if (!state_dir)
+                return -ENOMEM;
+        r = monitor_plan_mounts(m, ret_error);
+        if (r >= 0)
+                r = monitor_mount_points(m, ret_error);
+        if (r >= 0)
+                r = monitor_plan_network(m, ret_error);
+        if (r >= 0)
+                r = pod_private_mounts();
+        if (r < 0)
+                return r;
+        pc = (struct pod_config){
+                .id = m->cfg->id, .state_dir = state_dir, .hostname = spec->hostname,
+                .vcpus = oci_spec_vcpus(spec), .memory_mib = oci_spec_memory_mib(spec),
+                .binds = plan->binds, .n_binds = plan->n_binds,
+                .nics = plan->nics, .n_nics = plan->nics ? plan->net->n_links : 0, .network = plan->network,
+        };
         r = pod_start(&pc, &m->pod, ret_error);
         if (r < 0)
                 return r;
         runv_debug("guest kernel %s is up", m->pod->kernel_version ? m->pod->kernel_version : "?");
-        return pod_add_container(m->pod, m->cfg->id, target, spec->root_readonly, spec->hostname, ret_error);
+        c = (struct pod_container){
+                .id = m->cfg->id, .rootfs = plan->targets[0], .hostname = spec->hostname,
+                .readonly = spec->root_readonly, .mounts = plan->mounts,
+                .masked_paths = spec->masked_paths, .readonly_paths = spec->readonly_paths,
+        };
+        return pod_add_container(m->pod, &c, ret_error);
 }
 
 static int monitor_listen(struct monitor *m)
@@ -568,6 +735,7 @@ static void monitor_finish(struct monitor *m, int status)
                 pod_stop(m->pod, MONITOR_STOP_TIMEOUT_MS);
                 pod_free(m->pod);
         }
+        monitor_plan_free(&m->plan);
         safe_close(m->listen_fd);
         safe_close(m->sigfd);
         free(m->socket_path);

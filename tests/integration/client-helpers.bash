@@ -408,6 +408,29 @@ hyt_podman_rt() {
 
 HYT_ULIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
 
+# hyt_podman_cmdline [RT]: hyt_podman (and --runtime RT) as one string, for
+# `script -c`.
+hyt_podman_cmdline() {
+    local p=$HYT_PODMAN
+    printf "podman --root '%s' --runroot '%s' --tmpdir '%s' --cgroup-manager cgroupfs" \
+        "$p/root" "$p/run" "$p/tmp"
+    printf " --events-backend file --storage-driver overlay"
+    [ -n "${1:-}" ] && printf " --runtime '%s'" "$(hyt_runtime_path "$1")"
+    echo
+}
+
+# Waits up to SECONDS (default 60) for container ID to be running.
+hyt_podman_wait_running() {
+    local id=$1 secs=${2:-60} i st
+    for ((i = 0; i < secs * 10; i++)); do
+        st=$(hyt_podman inspect -f '{{.State.Status}}' "$id" 2>/dev/null)
+        [ "$st" = running ] && return 0
+        sleep 0.1
+    done
+    echo "container $id: status ${st:-none}, wanted running"
+    return 1
+}
+
 # hyt_podman_run RT ID NAME [RUN_FLAGS...] -- CMD...: `podman run --name
 # ID` of the image with runtime RT; writes NAME.out, NAME.err and NAME.rc in
 # RT's work folder and sets HYT_RC. Stdin from $HYT_STDIN (default
@@ -451,12 +474,11 @@ hyt_podman_leftovers() {
         echo "leftover network $n"
         bad=1
     done
-    for id in $(cat "$HYT_DIR/ids" 2>/dev/null); do
-        # Podman gives runtimes no --root: runc's default, and runv's.
-        for n in /run/runc /run/runv; do
-            [ -n "$(grep -lsF "$id" "$n"/*/state.json "$n"/*/*.json 2>/dev/null)" ] &&
-                { echo "leftover runtime state in $n for $id"; bad=1; }
-        done
+    # Podman gives runtimes no --root: runc's default, and runv's. A
+    # container's state there names its bundle, under $HYT_DIR.
+    for n in $(grep -rlsF -D skip "$HYT_DIR" /run/runc /run/runv 2>/dev/null); do
+        echo "leftover runtime state $n"
+        bad=1
     done
     if [ -n "${HYT_SUBNET:-}" ] && iptables-save 2>/dev/null | grep -qF "${HYT_SUBNET%/*}"; then
         echo "leftover firewall rules for $HYT_SUBNET:"

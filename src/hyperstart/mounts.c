@@ -353,6 +353,19 @@ static int mounts_make_dest(int rootfd, const char *dest, bool dir)
         return mounts_open_in(rootfd, dest, O_PATH);
 }
 
+static unsigned long mounts_kept_flags(int fd)
+{
+        struct statvfs sv;
+        unsigned long flags = 0;
+
+        if (fstatvfs(fd, &sv) < 0)
+                return 0;
+        flags |= sv.f_flag & ST_NOSUID ? MS_NOSUID : 0;
+        flags |= sv.f_flag & ST_NODEV ? MS_NODEV : 0;
+        flags |= sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
+        return flags;
+}
+
 static int mounts_bind(const struct spec_mount *m, int rootfd, int sharefd, const char **ret_what)
 {
         _cleanup_close_ int src = -1, dst = -1, top = -1;
@@ -375,13 +388,17 @@ static int mounts_bind(const struct spec_mount *m, int rootfd, int sharefd, cons
                 return -errno;
         if (!(m->flags & MOUNTS_BIND_FLAGS))
                 return 0;
-        /* A bind keeps its source's flags until remounted; dst still names what lies under the new mount. */
+        /*
+         * A bind keeps its source's flags until remounted; dst still names
+         * what lies under the new mount. The remount sets every flag anew,
+         * so the share's nodev is carried over, not dropped.
+         */
         *ret_what = "cannot remount";
         top = mounts_open_in(rootfd, m->destination, O_PATH);
         if (top < 0)
                 return top;
-        if (mount(NULL, mounts_fd_path(dp, top), NULL, MS_REMOUNT | MS_BIND | (m->flags & MOUNTS_BIND_FLAGS),
-                  NULL) < 0)
+        if (mount(NULL, mounts_fd_path(dp, top), NULL,
+                  MS_REMOUNT | MS_BIND | (m->flags & MOUNTS_BIND_FLAGS) | mounts_kept_flags(top), NULL) < 0)
                 return -errno;
         return 0;
 }
@@ -392,6 +409,14 @@ static int mounts_fs(const struct spec_mount *m, int rootfd, const char **ret_wh
         bool cgroup = strcmp(m->type, "cgroup") == 0;
         _cleanup_close_ int dst = -1;
         char dp[32];
+
+        /* The spec's /dev/shm replaces the standard one (made by us on our own /dev tmpfs) rather than hiding it. */
+        if (strcmp(m->destination, "/dev/shm") == 0) {
+                dst = mounts_open_in(rootfd, m->destination, O_PATH);
+                if (dst >= 0)
+                        (void)umount2(mounts_fd_path(dp, dst), MNT_DETACH);
+                dst = safe_close(dst);
+        }
 
         *ret_what = "cannot make the destination";
         dst = mounts_make_dest(rootfd, m->destination, true);
@@ -478,19 +503,6 @@ static int mounts_mask(int rootfd, const char *path)
         if (S_ISDIR(st.st_mode))
                 return mount("tmpfs", mounts_fd_path(p, fd), "tmpfs", MS_RDONLY, NULL) < 0 ? -errno : 0;
         return mount("/dev/null", mounts_fd_path(p, fd), NULL, MS_BIND, NULL) < 0 ? -errno : 0;
-}
-
-static unsigned long mounts_kept_flags(int fd)
-{
-        struct statvfs sv;
-        unsigned long flags = 0;
-
-        if (fstatvfs(fd, &sv) < 0)
-                return 0;
-        flags |= sv.f_flag & ST_NOSUID ? MS_NOSUID : 0;
-        flags |= sv.f_flag & ST_NODEV ? MS_NODEV : 0;
-        flags |= sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0;
-        return flags;
 }
 
 /* A bind of the path onto itself, remounted read-only; nosuid, nodev and noexec are kept. */

@@ -6,7 +6,10 @@
  * safe to run here. The input is a series of chunks, each one byte then up
  * to 128 bytes: the byte's low bit picks the channel (0 control, 1 stream)
  * and the rest is the chunk's length less one, so frames on both channels
- * interleave as they would on the wire.
+ * interleave as they would on the wire. Without the sandbox, CONTAINER
+ * (with its mounts, maskedPaths, readonlyPaths) and NETWORK are parsed and
+ * validated in full, then neither mount nor touch a link. The seeds in
+ * corpus/fuzz-hyperstart carry such requests.
  */
 #include <fcntl.h>
 #include <signal.h>

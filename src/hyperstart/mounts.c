@@ -38,6 +38,10 @@ static const struct {
         { "diratime", true, MS_NODIRATIME }, { "relatime", false, MS_RELATIME },
         { "norelatime", true, MS_RELATIME }, { "strictatime", false, MS_STRICTATIME },
         { "nostrictatime", true, MS_STRICTATIME },
+        /* runc's and crun's recursive forms; a bind's submounts keep their own flags here. */
+        { "rro", false, MS_RDONLY },         { "rrw", true, MS_RDONLY },
+        { "rnosuid", false, MS_NOSUID },     { "rnodev", false, MS_NODEV },
+        { "rnoexec", false, MS_NOEXEC },
 };
 
 /*
@@ -46,6 +50,14 @@ static const struct {
  */
 static const char *const mounts_propagation[] = {
         "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
+};
+
+/*
+ * Options of runtimes rather than of the kernel (podman's --tmpfs passes
+ * tmpcopyup): ignored, since a file system would refuse them as data.
+ */
+static const char *const mounts_runtime_options[] = {
+        "tmpcopyup", "notmpcopyup", "copy-symlink", "z", "Z", "U",
 };
 
 static const char *const mounts_types[] = {
@@ -141,7 +153,8 @@ static int mounts_parse_options(struct request *req, struct spec_mount *m, const
                         m->recursive = m->recursive || strcmp(*o, "rbind") == 0;
                         continue;
                 }
-                if (mounts_apply_flag(m, *o) || mounts_in(mounts_propagation, ARRAY_SIZE(mounts_propagation), *o))
+                if (mounts_apply_flag(m, *o) || mounts_in(mounts_propagation, ARRAY_SIZE(mounts_propagation), *o) ||
+                    mounts_in(mounts_runtime_options, ARRAY_SIZE(mounts_runtime_options), *o))
                         continue;
                 r = mounts_add_data(m, *o);
                 if (r < 0)

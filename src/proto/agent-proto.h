@@ -67,7 +67,9 @@
  *                options: mount(8) flags (ro rw nosuid suid nodev dev
  *                  noexec exec sync async dirsync noatime atime
  *                  nodiratime diratime relatime norelatime strictatime
- *                  nostrictatime), propagation ones (ignored), the rest
+ *                  nostrictatime, and rro rrw rnosuid rnodev rnoexec as
+ *                  their plain forms), propagation ones and runtime ones
+ *                  (tmpcopyup notmpcopyup copy-symlink z Z U) ignored, the rest
  *                  comma-joined as the file system's data (at most 4095
  *                  bytes), e.g. "size=64m", "mode=1777".
  *                Entries for what CONTAINER already mounts are skipped:

@@ -720,6 +720,7 @@ static void test_mounts(void)
                        "{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},"
                        "{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\", \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]},"
                        "{\"destination\": \"/etc/hosts\", \"type\": \"bind\", \"source\": \"m/hosts\", \"options\": [\"rbind\", \"rprivate\", \"ro\"]},"
+                       "{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"options\": [\"rw\", \"rprivate\", \"nosuid\", \"nodev\", \"tmpcopyup\"]},"
                        "{\"destination\": \"//data/./x/\", \"type\": \"none\", \"source\": \"m/data\", \"options\": [\"bind\"]}],"
                        "\"maskedPaths\": [\"/proc/kcore\", \"/sys/firmware\"], \"readonlyPaths\": [\"/proc/sys\"]}",
                        true);

@@ -20,7 +20,7 @@
 /* The kernel copies at most a page of mount data. */
 #define MOUNTS_MAX_DATA 4095
 /* The flags a bind can only get through a remount of the new mount. */
-#define MOUNTS_BIND_FLAGS \
+#define MOUNTS_BIND_FLAGS                                                                                              \
         (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
 
 static const struct {
@@ -28,20 +28,31 @@ static const struct {
         bool clear;
         unsigned long flag;
 } mounts_flags[] = {
-        { "ro", false, MS_RDONLY },          { "rw", true, MS_RDONLY },
-        { "nosuid", false, MS_NOSUID },      { "suid", true, MS_NOSUID },
-        { "nodev", false, MS_NODEV },        { "dev", true, MS_NODEV },
-        { "noexec", false, MS_NOEXEC },      { "exec", true, MS_NOEXEC },
-        { "sync", false, MS_SYNCHRONOUS },   { "async", true, MS_SYNCHRONOUS },
-        { "dirsync", false, MS_DIRSYNC },    { "noatime", false, MS_NOATIME },
-        { "atime", true, MS_NOATIME },       { "nodiratime", false, MS_NODIRATIME },
-        { "diratime", true, MS_NODIRATIME }, { "relatime", false, MS_RELATIME },
-        { "norelatime", true, MS_RELATIME }, { "strictatime", false, MS_STRICTATIME },
-        { "nostrictatime", true, MS_STRICTATIME },
+        {"ro", false, MS_RDONLY},
+        {"rw", true, MS_RDONLY},
+        {"nosuid", false, MS_NOSUID},
+        {"suid", true, MS_NOSUID},
+        {"nodev", false, MS_NODEV},
+        {"dev", true, MS_NODEV},
+        {"noexec", false, MS_NOEXEC},
+        {"exec", true, MS_NOEXEC},
+        {"sync", false, MS_SYNCHRONOUS},
+        {"async", true, MS_SYNCHRONOUS},
+        {"dirsync", false, MS_DIRSYNC},
+        {"noatime", false, MS_NOATIME},
+        {"atime", true, MS_NOATIME},
+        {"nodiratime", false, MS_NODIRATIME},
+        {"diratime", true, MS_NODIRATIME},
+        {"relatime", false, MS_RELATIME},
+        {"norelatime", true, MS_RELATIME},
+        {"strictatime", false, MS_STRICTATIME},
+        {"nostrictatime", true, MS_STRICTATIME},
         /* runc's and crun's recursive forms; a bind's submounts keep their own flags here. */
-        { "rro", false, MS_RDONLY },         { "rrw", true, MS_RDONLY },
-        { "rnosuid", false, MS_NOSUID },     { "rnodev", false, MS_NODEV },
-        { "rnoexec", false, MS_NOEXEC },
+        {"rro", false, MS_RDONLY},
+        {"rrw", true, MS_RDONLY},
+        {"rnosuid", false, MS_NOSUID},
+        {"rnodev", false, MS_NODEV},
+        {"rnoexec", false, MS_NOEXEC},
 };
 
 /*
@@ -175,7 +186,8 @@ static int mounts_parse_kind(struct request *req, struct spec_mount *m, const ch
                 if (mounts_normalize(source, false, &m->source) < 0)
                         return request_fail(req, -EINVAL,
                                             "mount %s: source \"%s\" is not a relative path inside the share "
-                                            "without \"..\"", dest, source);
+                                            "without \"..\"",
+                                            dest, source);
                 return 0;
         }
         if (!type)
@@ -208,8 +220,7 @@ static int mounts_parse_one(struct request *req, struct json_object *o, size_t i
                 return r;
         if (mounts_normalize(dest, true, &m->destination) < 0 || strcmp(m->destination, "/") == 0)
                 return request_fail(req, -EINVAL,
-                                    "mount %s: the destination must be an absolute path below / without \"..\"",
-                                    dest);
+                                    "mount %s: the destination must be an absolute path below / without \"..\"", dest);
         r = mounts_parse_options(req, m, dest, options);
         if (r < 0)
                 return r;
@@ -246,7 +257,7 @@ void mounts_done(struct mounts *m)
                 free(m->v[i].data);
         }
         free(m->v);
-        *m = (struct mounts){ 0 };
+        *m = (struct mounts){0};
 }
 
 int mounts_parse_paths(struct request *req, const char *key, char ***ret)
@@ -396,8 +407,8 @@ static int mounts_bind(const struct spec_mount *m, int rootfd, int sharefd, cons
         if (dst < 0)
                 return dst;
         *ret_what = "cannot bind-mount";
-        if (mount(mounts_fd_path(sp, src), mounts_fd_path(dp, dst), NULL, MS_BIND | (m->recursive ? MS_REC : 0),
-                  NULL) < 0)
+        if (mount(mounts_fd_path(sp, src), mounts_fd_path(dp, dst), NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) <
+            0)
                 return -errno;
         if (!(m->flags & MOUNTS_BIND_FLAGS))
                 return 0;
@@ -436,8 +447,8 @@ static int mounts_fs(const struct spec_mount *m, int rootfd, const char **ret_wh
         if (dst < 0)
                 return dst;
         *ret_what = "cannot mount";
-        if (mount(m->source, mounts_fd_path(dp, dst), cgroup ? "cgroup2" : m->type, m->flags,
-                  cgroup ? NULL : m->data) < 0)
+        if (mount(m->source, mounts_fd_path(dp, dst), cgroup ? "cgroup2" : m->type, m->flags, cgroup ? NULL : m->data) <
+            0)
                 return -errno;
         return 0;
 }
@@ -446,7 +457,10 @@ static int mounts_fs(const struct spec_mount *m, int rootfd, const char **ret_wh
 static bool mounts_is_standard(const struct spec_mount *m)
 {
         static const char *const standard[][2] = {
-                { "/proc", "proc" }, { "/sys", "sysfs" }, { "/dev", "tmpfs" }, { "/dev/pts", "devpts" },
+                {"/proc", "proc"},
+                {"/sys", "sysfs"},
+                {"/dev", "tmpfs"},
+                {"/dev/pts", "devpts"},
         };
 
         for (size_t i = 0; !m->bind && i < ARRAY_SIZE(standard); i++)
@@ -458,7 +472,7 @@ static bool mounts_is_standard(const struct spec_mount *m)
 /* runc's default list names file systems a slim guest kernel or a read-only /sys may not have room for. */
 static bool mounts_optional(const struct spec_mount *m, int r)
 {
-        static const char *const optional[] = { "mqueue", "cgroup", "cgroup2" };
+        static const char *const optional[] = {"mqueue", "cgroup", "cgroup2"};
 
         return !m->bind && mounts_in(optional, ARRAY_SIZE(optional), m->type) &&
                (r == -ENODEV || r == -EROFS || r == -ENOENT);
@@ -532,8 +546,8 @@ static int mounts_readonly(int rootfd, const char *path)
         top = mounts_open_in(rootfd, path, O_PATH);
         if (top < 0)
                 return top;
-        if (mount(NULL, mounts_fd_path(p, top), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | mounts_kept_flags(top),
-                  NULL) < 0)
+        if (mount(NULL, mounts_fd_path(p, top), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | mounts_kept_flags(top), NULL) <
+            0)
                 return -errno;
         return 0;
 }

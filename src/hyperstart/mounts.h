@@ -13,7 +13,7 @@
 
 #include "request.h"
 
-#define MOUNTS_MAX 256
+#define MOUNTS_MAX       256
 #define MOUNTS_MAX_PATHS 256
 
 struct spec_mount {

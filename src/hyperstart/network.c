@@ -20,7 +20,7 @@
 #include "log.h"
 
 #define NETWORK_MAX_IFACES 16
-#define NETWORK_MAX_ADDRS 16
+#define NETWORK_MAX_ADDRS  16
 #define NETWORK_MAX_ROUTES 64
 /* A hot-plugged nic takes a moment to probe; QEMU's device_add returns before the guest sees it. */
 #define NETWORK_WAIT_MS 3000
@@ -385,7 +385,7 @@ static int network_find_once(const uint8_t mac[6])
 /* The index of the device with this MAC, waiting for one still probing. */
 static int network_find(const uint8_t mac[6])
 {
-        struct timespec pause = { 0, NETWORK_POLL_MS * 1000000L };
+        struct timespec pause = {0, NETWORK_POLL_MS * 1000000L};
         int index = -ENODEV;
 
         for (int waited = 0; waited <= NETWORK_WAIT_MS; waited += NETWORK_POLL_MS) {
@@ -453,7 +453,7 @@ static int network_apply(const struct net_spec *spec, struct request *req)
         const char *what = "";
         int r, lo;
 
-        struct timeval tv = { .tv_sec = 5 };
+        struct timeval tv = {.tv_sec = 5};
 
         fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         if (fd < 0)
@@ -475,8 +475,7 @@ static int network_apply(const struct net_spec *spec, struct request *req)
         for (size_t i = 0; i < spec->n_routes; i++) {
                 r = network_setup_route(fd, &spec->routes[i], &what);
                 if (r < 0)
-                        return request_fail(req, r, "route %s: %s: %s", spec->routes[i].dest_text, what,
-                                            strerror(-r));
+                        return request_fail(req, r, "route %s: %s: %s", spec->routes[i].dest_text, what, strerror(-r));
         }
         return 0;
 }

@@ -229,7 +229,8 @@ static int exec_stdio(struct exec_opts *o, int fds[3], size_t *n_fds)
         return 0;
 }
 
-static int exec_send(struct exec_opts *o, struct json_object *proc, int sock)
+/* Sends the request with the stdio; errors go to err_fd when it is set, else to runv_error(). */
+static int exec_send(struct exec_opts *o, struct json_object *proc, int sock, int err_fd)
 {
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object(), *reply = NULL;
         int fds[3] = { -1, -1, -1 };
@@ -248,10 +249,14 @@ static int exec_send(struct exec_opts *o, struct json_object *proc, int sock)
         if (r >= 0)
                 r = runv_monitor_recv(sock, &reply);
         if (r < 0)
-                return runv_error("cannot reach the container's monitor: %s", strerror(-r));
-        if (json_get_string(reply, "error", &err) >= 0)
-                return runv_error("%s", err);
-        return 0;
+                err = "cannot reach the container's monitor";
+        else if (json_get_string(reply, "error", &err) < 0)
+                return 0;
+        if (err_fd >= 0)
+                dprintf(err_fd, "%s", err);
+        else
+                runv_error("%s", err);
+        return 1;
 }
 
 static int exec_pid_file(const char *path, pid_t pid)
@@ -265,15 +270,35 @@ static int exec_pid_file(const char *path, pid_t pid)
         return r < 0 ? runv_error("cannot write %s: %s", path, strerror(-r)) : 0;
 }
 
-/* Detached, a child of ours stands for the process: it waits for the status and exits with it. */
-static int exec_detach(struct exec_opts *o, int sock)
+/*
+ * Detached, a child of ours stands for the process: it makes the request
+ * itself (so the monitor names its pid in ps), tells us how that went
+ * through a pipe, then waits for the status and exits with it.
+ */
+static int exec_detach(struct exec_opts *o, struct json_object *proc)
 {
-        pid_t pid = fork();
-        int null_fd;
+        char msg[4096];
+        int ready[2];
+        ssize_t n;
+        pid_t pid;
 
-        if (pid < 0)
+        if (pipe2(ready, O_CLOEXEC) < 0 || (pid = fork()) < 0)
                 return runv_error("cannot fork: %s", strerror(errno));
         if (pid == 0) {
+                _cleanup_close_ int sock = -1;
+                int null_fd, r;
+                close(ready[0]);
+                r = runv_monitor_connect(o->id, &sock);
+                if (r < 0) {
+                        dprintf(ready[1], "container not running");
+                        _exit(1);
+                }
+                /* Errors go to the parent, whose stderr is the caller's. */
+                runv.detached = true;
+                if (exec_send(o, proc, sock, ready[1]) != 0)
+                        _exit(1);
+                dprintf(ready[1], "ok");
+                close(ready[1]);
                 /* The client's stdio belong to the process now, not to us: hold none of them. */
                 null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
                 for (int i = 0; i < 3; i++)
@@ -281,6 +306,12 @@ static int exec_detach(struct exec_opts *o, int sock)
                 setsid();
                 _exit(exec_wait(sock, true));
         }
+        close(ready[1]);
+        n = loop_read(ready[0], msg, sizeof(msg) - 1);
+        close(ready[0]);
+        msg[n > 0 ? n : 0] = '\0';
+        if (strcmp(msg, "ok") != 0)
+                return runv_error("%s", msg[0] ? msg : "exec failed");
         return exec_pid_file(o->pid_file, pid);
 }
 
@@ -323,11 +354,13 @@ int runv_cmd_exec(int argc, char **argv)
         r = o.process_file ? exec_process_from_file(&o, &proc) : exec_process_from_spec(&o, st, &proc);
         if (r != 0)
                 return r;
+        if (o.detach)
+                return exec_detach(&o, proc);
         r = runv_monitor_connect(o.id, &sock);
         if (r < 0)
                 return runv_error("container not running");
-        r = exec_send(&o, proc, sock);
+        r = exec_send(&o, proc, sock, -1);
         if (r != 0)
                 return r;
-        return o.detach ? exec_detach(&o, sock) : exec_foreground(&o, sock);
+        return exec_foreground(&o, sock);
 }

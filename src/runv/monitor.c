@@ -526,14 +526,14 @@ static int monitor_plan_mounts(struct monitor *m, char **ret_error)
         return 0;
 }
 
-/* Mounts under these land on file systems the guest makes, never on the rootfs itself. */
+/* File systems the guest makes: mounts under them never land on the rootfs itself. */
+static const char *const monitor_guest_dirs[] = { "/proc", "/dev", "/sys" };
+
 static bool monitor_guest_made(const char *dest)
 {
-        static const char *const prefixes[] = { "/proc", "/dev", "/sys" };
-
-        for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
-                size_t n = strlen(prefixes[i]);
-                if (strncmp(dest, prefixes[i], n) == 0 && (dest[n] == '\0' || dest[n] == '/'))
+        for (size_t i = 0; i < ARRAY_SIZE(monitor_guest_dirs); i++) {
+                size_t n = strlen(monitor_guest_dirs[i]);
+                if (strncmp(dest, monitor_guest_dirs[i], n) == 0 && (dest[n] == '\0' || dest[n] == '/'))
                         return true;
         }
         return false;
@@ -552,6 +552,16 @@ static int monitor_mount_points(struct monitor *m, char **ret_error)
 
         if (!spec->root_readonly)
                 return 0;
+        /* The guest mounts its own /proc, /sys and /dev on these. */
+        for (size_t i = 0; i < ARRAY_SIZE(monitor_guest_dirs); i++) {
+                r = mkdir_in_root(m->cfg->rootfs, monitor_guest_dirs[i], false);
+                if (r < 0) {
+                        if (asprintf(ret_error, "cannot make %s in the rootfs: %s", monitor_guest_dirs[i],
+                                     strerror(-r)) < 0)
+                                *ret_error = NULL;
+                        return r;
+                }
+        }
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const struct oci_mount *om = &spec->mounts[i];
                 const char *source = m->plan.mount_source[i];

@@ -202,6 +202,20 @@ static void argv_channels(struct argv *a, const struct qemu_plan *plan)
                  HYPER_AGENT_STREAM_PORT);
 }
 
+/*
+ * A virtio-rng device seeds the guest's entropy pool at once. Without it
+ * the kernel's crng takes about a second to initialise under TCG, and
+ * anything that asks for random bytes early (json-c seeds its hash tables
+ * with getrandom()) waits that long: it doubled the time to a first reply.
+ */
+static void argv_entropy(struct argv *a, const struct qemu_plan *plan)
+{
+        argv_add(a, "-object");
+        argv_add(a, "rng-random,id=rng,filename=/dev/urandom");
+        argv_add(a, "-device");
+        argv_add(a, "virtio-rng-%s,rng=rng", plan_transport(plan));
+}
+
 static void argv_share(struct argv *a, const struct qemu_plan *plan)
 {
         if (plan->share == VM_SHARE_VIRTIOFS) {
@@ -277,6 +291,7 @@ int qemu_argv_build(const struct qemu_plan *plan, char ***ret)
         }
         argv_boot(&a, plan);
         argv_channels(&a, plan);
+        argv_entropy(&a, plan);
         argv_share(&a, plan);
         argv_nics(&a, plan);
         argv_hotplug_ports(&a, plan);

@@ -128,7 +128,11 @@ static void test_argv_q35_9p_kvm(void)
         CHECK(argv_has(argv, "-accel", "kvm"));
         CHECK(argv_has(argv, "-cpu", "host"));
         CHECK(!argv_has(argv, "-initrd", NULL));
-        CHECK(!argv_has(argv, "-object", NULL));
+        /* No shared memory backend without virtio-fs: the one object is the entropy source. */
+        CHECK(argv_has(argv, "-object", "rng-random,id=rng,filename=/dev/urandom"));
+        CHECK(argv_has(argv, "-device", "virtio-rng-pci,rng=rng"));
+        for (size_t i = 0; argv[i]; i++)
+                CHECK(strncmp(argv[i], "memory-backend", 14) != 0);
         CHECK(!argv_has(argv, "-global", NULL));
         /* A comma in a path is doubled, or QEMU would read the rest as options. */
         CHECK(argv_has(argv, "-fsdev", "local,id=fs,path=/odd,,dir,security_model=passthrough,multidevs=remap"));

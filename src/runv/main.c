@@ -75,6 +75,18 @@ int runv_error(const char *fmt, ...)
         return 1;
 }
 
+/* Milliseconds since runv started: --debug shows where the time of a run goes. */
+static long long runv_elapsed_ms(void)
+{
+        static struct timespec start;
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!start.tv_sec && !start.tv_nsec)
+                start = now;
+        return (long long)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+}
+
 void runv_debug(const char *fmt, ...)
 {
         char msg[4096];
@@ -86,7 +98,7 @@ void runv_debug(const char *fmt, ...)
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         if (!runv.detached)
-                fprintf(stderr, "runv: debug: %s\n", msg);
+                fprintf(stderr, "runv: debug: +%lldms %s\n", runv_elapsed_ms(), msg);
         runv_log_line("debug", msg);
 }
 
@@ -176,6 +188,7 @@ int main(int argc, char **argv)
 {
         int first;
 
+        runv_elapsed_ms();
         /* A closed stdout must be an error we see, not a signal that kills the relay. */
         signal(SIGPIPE, SIG_IGN);
         first = runv_parse_globals(argc, argv);

@@ -243,6 +243,7 @@ static int monitor_start(struct monitor *m, char **ret_error)
         if (r < 0)
                 return r;
         monitor_save(m, RUNV_RUNNING);
+        runv_debug("process started");
         return 0;
 }
 
@@ -651,6 +652,7 @@ static int monitor_boot(struct monitor *m, char **ret_error)
                 .binds = plan->binds, .n_binds = plan->n_binds,
                 .nics = plan->nics, .n_nics = plan->nics ? plan->net->n_links : 0, .network = plan->network,
         };
+        runv_debug("starting the pod");
         r = pod_start(&pc, &m->pod, ret_error);
         if (r < 0)
                 return r;
@@ -742,8 +744,10 @@ static void monitor_finish(struct monitor *m, int status)
         if (m->socket_path)
                 unlink(m->socket_path);
         if (m->pod) {
+                runv_debug("stopping the pod");
                 pod_stop(m->pod, MONITOR_STOP_TIMEOUT_MS);
                 pod_free(m->pod);
+                runv_debug("pod stopped");
         }
         monitor_plan_free(&m->plan);
         safe_close(m->listen_fd);
@@ -782,6 +786,7 @@ int monitor_main(const struct monitor_config *cfg)
         }
         monitor_ready(&m, NULL);
         status = monitor_loop(&m);
+        runv_debug("process exited with %d", status);
         monitor_finish(&m, status);
         return status;
 }

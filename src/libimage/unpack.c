@@ -195,13 +195,13 @@ static int unpack_clean_path(const char *in, char **ret, char **ret_error)
 
 static int unpack_path_error(char **ret_error, int r, const char *path)
 {
-        if (r == -ELOOP)
-                return image_error(ret_error, -EPERM, "entry \"%s\" goes through a symlink", path);
+        /* O_NOFOLLOW | O_DIRECTORY on a symlink is ENOTDIR, RESOLVE_NO_SYMLINKS on one within the path ELOOP. */
+        if (r == -ELOOP || r == -ENOTDIR)
+                return image_error(ret_error, -EPERM,
+                                   "entry \"%s\" goes through a symlink or a non-folder (refused: it could lead outside the layer)",
+                                   path);
         if (r == -EXDEV)
                 return image_error(ret_error, -EPERM, "entry \"%s\" leads outside the layer", path);
-        if (r == -ENOTDIR)
-                return image_error(ret_error, -EPERM, "entry \"%s\" goes through something that is not a folder",
-                                   path);
         return image_error(ret_error, r, "entry \"%s\": %s", path, strerror(-r));
 }
 
@@ -497,6 +497,11 @@ static int unpack_create(struct unpack *u, int dirfd, const char *base, struct a
                 /* Sockets mean nothing in an image. */
                 return 0;
         }
+        if (r < 0 && u->limit_error)
+                return image_error(ret_error, -EFBIG, "%s", u->limit_error);
+        if (r == -EIO)
+                return image_error(ret_error, r, "corrupt or truncated layer at \"%s\": %s", path,
+                                   archive_error_string(u->tar));
         if (r < 0)
                 return image_error(ret_error, r, "entry \"%s\": %s", path, strerror(-r));
         return 0;

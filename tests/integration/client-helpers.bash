@@ -219,8 +219,9 @@ EOF
     hyt_ctr images ls -q | grep -qxF "$HYT_IMAGE"
 }
 
+# ctr on the private containerd; no call may hang a test for good.
 hyt_ctr() {
-    ctr -a "$HYT_CTRD_SOCK" "$@"
+    timeout -k 5 "${HYT_TIMEOUT:-180}" ctr -a "$HYT_CTRD_SOCK" "$@"
 }
 
 hyt_ctrd_teardown_file() {
@@ -326,6 +327,13 @@ hyt_ctrd_teardown() {
     hyt_leftovers_client || r=1
     for id in $(cat "$HYT_DIR/ids" 2>/dev/null); do hyt_ctr_force_rm "$id"; done
     hyt_kill_client_leftovers
+    # What a killed client or shim could not remove, so that one failure
+    # does not spoil the next test.
+    for id in $(cat "$HYT_DIR/ids" 2>/dev/null); do
+        rm -rf "$HYT_CTRD"/*-root/default/"$id" \
+            "$HYT_CTRD/state/io.containerd.runtime.v2.task/default/$id" "$(hyt_shim_socket "$id")"
+    done
+    rm -rf "$HYT_CTRD/fifo"/*
     rm -f "$HYT_DIR/ids"
     rm -rf "$HYT_DIR/work"/*
     return "$r"
@@ -393,8 +401,9 @@ EOF
     hyt_podman image exists "$HYT_IMAGE"
 }
 
+# Podman on the private storage; no call may hang a test for good.
 hyt_podman() {
-    podman --root "$HYT_PODMAN/root" --runroot "$HYT_PODMAN/run" \
+    timeout -k 5 "${HYT_TIMEOUT:-180}" podman --root "$HYT_PODMAN/root" --runroot "$HYT_PODMAN/run" \
         --tmpdir "$HYT_PODMAN/tmp" --cgroup-manager cgroupfs \
         --events-backend file --storage-driver overlay "$@"
 }

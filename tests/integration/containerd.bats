@@ -37,9 +37,12 @@ echo_and_exit() {
     hyt_ctr_run "$rt" "$id" echo --rm -- echo hi
     id=$(hyt_new_id "$rt" exit)
     hyt_ctr_run "$rt" "$id" exit --rm -- sh -c 'echo out; echo err >&2; exit 3'
+    # The kernel: the host's under runc, the VM's under runv.
+    id=$(hyt_new_id "$rt" kernel)
+    hyt_ctr_run "$rt" "$id" kernel --rm -- uname -r
 }
 
-@test "ctr run --rm: output and exit codes" {
+@test "ctr run --rm: output, exit codes, and a kernel of its own" {
     echo_and_exit ref
     w=$HYT_DIR/work/ref
     hyt_is "$w/echo.out" hi
@@ -47,9 +50,15 @@ echo_and_exit() {
     hyt_is "$w/exit.out" out
     hyt_is "$w/exit.err" err
     hyt_is "$w/exit.rc" 3
+    hyt_is "$w/kernel.out" "$(uname -r)"
     need_runv
     echo_and_exit runv
     hyt_same_as_ref echo.out echo.err echo.rc exit.out exit.err exit.rc
+    # By design: the container ran in a VM, on the guest kernel.
+    if [ "$(cat "$HYT_DIR/work/runv/kernel.out")" = "$(uname -r)" ]; then
+        echo "runv's container ran on the host kernel"
+        false
+    fi
 }
 
 # ctr run --rm -t: the runtime hands a pty master to the shim's console
@@ -59,7 +68,7 @@ run_tty() {
     id=$(hyt_new_id "$rt" tty)
     w=$(hyt_w "$rt")
     rc=0
-    script -qec "ctr -a '$HYT_CTRD_SOCK' run $(hyt_ctr_rt_flags "$rt") --rm -t \
+    timeout -k 5 "${HYT_TIMEOUT:-180}" script -qec "ctr -a '$HYT_CTRD_SOCK' run $(hyt_ctr_rt_flags "$rt") --rm -t \
         '$HYT_IMAGE' '$id' sh -c 'tty; echo hi; exit 4'" /dev/null \
         </dev/null >"$w/tty.raw" 2>&1 || rc=$?
     echo "$rc" >"$w/tty.rc"
@@ -93,7 +102,7 @@ exec_in_task() {
         cat index.html </dev/null >"$w/e2.out" 2>"$w/e2.err" || rc=$?
     echo "$rc" >"$w/e2.rc"
     rc=0
-    script -qec "ctr -a '$HYT_CTRD_SOCK' task exec --fifo-dir '$HYT_CTRD/fifo' -t \
+    timeout -k 5 "${HYT_TIMEOUT:-180}" script -qec "ctr -a '$HYT_CTRD_SOCK' task exec --fifo-dir '$HYT_CTRD/fifo' -t \
         --exec-id e3 '$id' sh -c 'tty; echo t; exit 6'" /dev/null </dev/null >"$w/e3.raw" 2>&1 || rc=$?
     echo "$rc" >"$w/e3.rc"
     # ctr may race the process's exit with a resize of its pty and log an

@@ -37,9 +37,12 @@ echo_and_exit() {
     hyt_podman_run "$rt" "$id" echo --rm -- echo hi
     id=$(hyt_new_id "$rt" exit)
     hyt_podman_run "$rt" "$id" exit --rm -- sh -c 'echo out; echo err >&2; exit 3'
+    # The kernel: the host's under runc, the VM's under runv.
+    id=$(hyt_new_id "$rt" kernel)
+    hyt_podman_run "$rt" "$id" kernel --rm -- uname -r
 }
 
-@test "podman run --rm: output and exit codes" {
+@test "podman run --rm: output, exit codes, and a kernel of its own" {
     echo_and_exit ref
     w=$HYT_DIR/work/ref
     hyt_is "$w/echo.out" hi
@@ -47,9 +50,15 @@ echo_and_exit() {
     hyt_is "$w/exit.out" out
     hyt_is "$w/exit.err" err
     hyt_is "$w/exit.rc" 3
+    hyt_is "$w/kernel.out" "$(uname -r)"
     need_runv
     echo_and_exit runv
     hyt_same_as_ref echo.out echo.err echo.rc exit.out exit.err exit.rc
+    # By design: the container ran in a VM, on the guest kernel.
+    if [ "$(cat "$HYT_DIR/work/runv/kernel.out")" = "$(uname -r)" ]; then
+        echo "runv's container ran on the host kernel"
+        false
+    fi
 }
 
 # podman run -i: stdin reaches the container whole, and its end too.
@@ -78,7 +87,7 @@ run_tty() {
     local rt=$1 id w rc=0
     id=$(hyt_new_id "$rt" tty)
     w=$(hyt_w "$rt")
-    script -qec "$(hyt_podman_cmdline "$rt") run ${HYT_ULIMITS[*]} --rm -t --name '$id' \
+    timeout -k 5 "${HYT_TIMEOUT:-180}" script -qec "$(hyt_podman_cmdline "$rt") run ${HYT_ULIMITS[*]} --rm -t --name '$id' \
         '$HYT_IMAGE' sh -c 'tty; echo hi; exit 4'" /dev/null </dev/null >"$w/tty.raw" 2>&1 || rc=$?
     echo "$rc" >"$w/tty.rc"
     hyt_untty <"$w/tty.raw" >"$w/tty.out"
@@ -111,7 +120,7 @@ exec_stop() {
     hyt_podman exec -w /www "$id" cat index.html </dev/null >"$w/e2.out" 2>"$w/e2.err" || rc=$?
     echo "$rc" >"$w/e2.rc"
     rc=0
-    script -qec "$(hyt_podman_cmdline) exec -t '$id' sh -c 'tty; echo t; exit 6'" /dev/null \
+    timeout -k 5 "${HYT_TIMEOUT:-180}" script -qec "$(hyt_podman_cmdline) exec -t '$id' sh -c 'tty; echo t; exit 6'" /dev/null \
         </dev/null >"$w/e3.raw" 2>&1 || rc=$?
     echo "$rc" >"$w/e3.rc"
     hyt_untty <"$w/e3.raw" >"$w/e3.out"

@@ -337,6 +337,8 @@ int image_store_load(struct image_store *s, const char *path, char ***ret_loaded
         if (r >= 0 && l.n_loaded == 0)
                 r = image_error(ret_error, -ENOENT, "%s holds no image for linux/%s", path, image_host_arch());
         if (r < 0) {
+                /* Blobs of images that were not committed go again: the store is as it was before. */
+                image_store_gc(s, NULL);
                 strv_free(l.loaded);
                 return r;
         }

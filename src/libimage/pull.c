@@ -377,6 +377,12 @@ int image_store_pull(struct image_store *s, const char *ref, const struct image_
         r = pull_run(&p, ret_error);
         if (r < 0) {
                 _cleanup_free_ char *canon = image_ref_string(p.ref);
+                /* What this pull stored and no image uses goes again: the store is as it was before. */
+                if (p.t.s) {
+                        store_txn_end(&p.t);
+                        p.t.s = NULL;
+                }
+                image_store_gc(s, NULL);
                 return image_error(ret_error, r, "cannot pull %s", canon ? canon : ref);
         }
         if (ret_id && !(*ret_id = strdup(p.m->config.digest)))

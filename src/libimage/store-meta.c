@@ -299,6 +299,8 @@ int image_store_tag(struct image_store *s, const char *src, const char *dst, cha
         if ((r = store_set_name(s, meta, canon, id)) < 0)
                 return r;
         r = store_meta_save(s, meta, ret_error);
+        /* The collection takes the metadata lock itself. */
+        lock = safe_close(lock);
         if (r >= 0)
                 image_store_gc(s, NULL);
         return r;

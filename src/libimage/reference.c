@@ -181,6 +181,10 @@ int image_ref_parse(const char *s, struct image_ref **ret, char **ret_error)
         r = ref_parse_name(copy, ref, ret_error);
         if (r < 0)
                 return image_error(ret_error, r, "invalid image reference \"%s\"", s);
+        /* The limit is on the full name, defaults included, so that the canonical form parses too. */
+        if (strlen(ref->domain) + 1 + strlen(ref->path) > IMAGE_REF_MAX_NAME)
+                return image_error(ret_error, -EINVAL, "repository name longer than %d characters",
+                                   IMAGE_REF_MAX_NAME);
         if (!tag && !digest)
                 tag = "latest";
         if ((tag && !(ref->tag = strdup(tag))) || (digest && !(ref->digest = strdup(digest))))

@@ -15,6 +15,8 @@ packages=(
     qemu-system-x86 qemu-utils nftables
     # tests, demo and bench
     runc crun busybox-static jq bats hyperfine socat procps util-linux
+    # image store tests and bench (registry, reference tools)
+    docker-registry skopeo umoci zstd openssl python3
     # real clients of runv (tests/integration/containerd.bats, podman.bats):
     # Podman 4.3 with conmon and a netavark bridge network (iptables rules)
     containerd podman conmon netavark aardvark-dns iptables skopeo umoci

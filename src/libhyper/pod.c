@@ -87,25 +87,58 @@ static int pod_bind_one(const struct pod_bind *b, const char *target, char **ret
         return 0;
 }
 
-static int pod_bind_all(struct pod *pod, const char *share, const struct pod_config *cfg, char **ret_error)
+int pod_add_binds(struct pod *pod, const struct pod_bind *binds, size_t n, char **ret_error)
 {
-        pod->bind_targets = calloc(cfg->n_binds + 1, sizeof(char *));
-        if (!pod->bind_targets)
+        char **targets;
+
+        targets = reallocarray(pod->bind_targets, pod->n_bind_targets + n + 1, sizeof(char *));
+        if (!targets)
                 return -ENOMEM;
-        for (size_t i = 0; i < cfg->n_binds; i++) {
+        pod->bind_targets = targets;
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *target = NULL;
-                const char *t = cfg->binds[i].target;
+                const char *t = binds[i].target;
                 int r;
 
                 if (t[0] == '/' || strstr(t, ".."))
                         return pod_errorf(ret_error, -EINVAL, "bad share path %s", t);
-                if (asprintf(&target, "%s/%s", share, t) < 0)
+                if (asprintf(&target, "%s/%s", pod->share_dir, t) < 0)
                         return -ENOMEM;
-                r = pod_bind_one(&cfg->binds[i], target, ret_error);
+                r = pod_bind_one(&binds[i], target, ret_error);
                 if (r < 0)
                         return r;
                 pod->bind_targets[pod->n_bind_targets++] = TAKE_PTR(target);
         }
+        return 0;
+}
+
+void pod_remove_binds(struct pod *pod, const char *prefix)
+{
+        size_t len = strlen(pod->share_dir), plen = strlen(prefix);
+
+        for (size_t i = pod->n_bind_targets; i-- > 0;) {
+                const char *t = pod->bind_targets[i] + len + 1;
+                if (strncmp(t, prefix, plen) != 0 || t[plen] != '/')
+                        continue;
+                umount2(pod->bind_targets[i], MNT_DETACH);
+                free(pod->bind_targets[i]);
+                pod->bind_targets[i] = pod->bind_targets[--pod->n_bind_targets];
+        }
+}
+
+/*
+ * The shared folder is a shared mount: binds added after virtiofsd started
+ * (a container joining the pod) propagate into its mount namespace, which
+ * it made as a slave copy of ours.
+ */
+static int pod_share_prepare(struct pod *pod, char **ret_error)
+{
+        if (mkdir(pod->share_dir, 0700) < 0 && errno != EEXIST)
+                return pod_errorf(ret_error, -errno, "cannot create %s: %s", pod->share_dir, strerror(errno));
+        if (mount(pod->share_dir, pod->share_dir, NULL, MS_BIND, NULL) < 0 ||
+            mount(NULL, pod->share_dir, NULL, MS_SHARED, NULL) < 0)
+                return pod_errorf(ret_error, -errno, "cannot prepare %s: %s", pod->share_dir, strerror(errno));
+        pod->share_mounted = true;
         return 0;
 }
 
@@ -184,9 +217,9 @@ int pod_start(const struct pod_config *cfg, struct pod **ret, char **ret_error)
                 return -ENOMEM;
         if (asprintf(&pod->share_dir, "%s/share", cfg->state_dir) < 0)
                 return -ENOMEM;
-        if (mkdir(pod->share_dir, 0700) < 0 && errno != EEXIST)
-                return pod_errorf(ret_error, -errno, "cannot create %s: %s", pod->share_dir, strerror(errno));
-        r = pod_bind_all(pod, pod->share_dir, cfg, ret_error);
+        r = pod_share_prepare(pod, ret_error);
+        if (r >= 0)
+                r = pod_add_binds(pod, cfg->binds, cfg->n_binds, ret_error);
         if (r >= 0)
                 r = pod_launch(pod, cfg, ret_error);
         if (r >= 0)
@@ -284,6 +317,16 @@ int pod_exec(struct pod *pod, const char *container, uint32_t process, const str
         return pod_call(pod, HYPER_AGENT_EXEC, req, "cannot start the process", ret_error, NULL);
 }
 
+int pod_remove_container(struct pod *pod, const char *id)
+{
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "id", json_object_new_string(id));
+        return agent_send(pod->agent, HYPER_AGENT_REMOVE, req);
+}
+
 int pod_signal(struct pod *pod, uint32_t process, int sig)
 {
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
@@ -336,6 +379,8 @@ void pod_free(struct pod *pod)
                 free(pod->bind_targets[i]);
         }
         free(pod->bind_targets);
+        if (pod->share_mounted)
+                umount2(pod->share_dir, MNT_DETACH);
         free(pod->share_dir);
         free(pod->kernel_version);
         free(pod);

@@ -57,6 +57,7 @@ struct pod {
         char *kernel_version; /* the guest's, from HELLO */
         char **bind_targets;  /* what pod_free() unmounts */
         size_t n_bind_targets;
+        bool share_mounted;
 };
 
 /* Moves the calling process into a mount namespace of its own whose mounts never propagate out. */
@@ -64,6 +65,12 @@ int pod_private_mounts(void);
 
 int pod_start(const struct pod_config *cfg, struct pod **ret, char **ret_error);
 int pod_add_container(struct pod *pod, const struct pod_container *c, char **ret_error);
+/* Binds more host paths into the shared folder of a running pod (a container joining it). */
+int pod_add_binds(struct pod *pod, const struct pod_bind *binds, size_t n, char **ret_error);
+/* Unmounts the binds whose share path starts with prefix/ (a container that left). */
+void pod_remove_binds(struct pod *pod, const char *prefix);
+/* Asks the guest to undo CONTAINER, without waiting. */
+int pod_remove_container(struct pod *pod, const char *id);
 
 struct pod_stdio {
         uint32_t in, out, err; /* stream ids, 0 for /dev/null */

@@ -61,8 +61,18 @@ static _noreturn_ void create_child(const char *id, struct runv_bundle *b, int s
 
         /* A session of its own: the client's terminal signals are not ours, the pty's SIGWINCH is. */
         setsid();
-        if (slave >= 0)
+        if (slave >= 0) {
                 (void)ioctl(slave, TIOCSCTTY, 0);
+                /*
+                 * With a terminal the container's stdio is the pty: our own fds 0-2
+                 * are the caller's, and a shim waits for their end of file before
+                 * it takes create as finished. Hold none of them.
+                 */
+                int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+                for (int i = 0; i < 3 && null_fd >= 0; i++)
+                        dup2(null_fd, i);
+                safe_close(null_fd);
+        }
         runv.detached = true;
         _exit(monitor_main(&cfg) & 0xff);
 }

@@ -16,6 +16,7 @@
 #include "fd-util.h"
 #include "fs-util.h"
 #include "json-util.h"
+#include "mounts.h"
 #include "pod.h"
 #include "runv.h"
 #include "socket-util.h"
@@ -38,12 +39,7 @@ struct monitor_proc {
 };
 
 struct monitor_plan {
-        struct pod_bind binds[1 + OCI_SPEC_MAX_MOUNTS];
-        char *targets[1 + OCI_SPEC_MAX_MOUNTS];
-        char *sources[1 + OCI_SPEC_MAX_MOUNTS];
-        size_t n_binds;
-        const char *mount_source[OCI_SPEC_MAX_MOUNTS]; /* the host source of each bind mount, or NULL */
-        struct json_object *mounts;
+        struct runv_mounts mounts;
         struct tapnet *net;
         struct vm_nic *nics;
         struct json_object *network;
@@ -475,112 +471,6 @@ static int monitor_block_signals(struct monitor *m)
 }
 
 /*
- * What the spec asks of the host before the VM starts: the rootfs and every
- * bind source put into the shared folder, and the mounts list the guest
- * gets, with bind sources rewritten to their place in that folder.
- */
-static int monitor_plan_mounts(struct monitor *m, char **ret_error)
-{
-        const struct oci_spec *spec = m->cfg->spec;
-        struct monitor_plan *plan = &m->plan;
-
-        plan->mounts = json_object_new_array();
-        if (!plan->mounts || asprintf(&plan->targets[0], "%s/rootfs", m->cfg->id) < 0)
-                return -ENOMEM;
-        plan->binds[0] = (struct pod_bind){ .source = m->cfg->rootfs, .target = plan->targets[0],
-                                            .readonly = spec->root_readonly };
-        plan->n_binds = 1;
-        for (size_t i = 0; i < spec->n_mounts; i++) {
-                const struct oci_mount *om = &spec->mounts[i];
-                struct json_object *e = json_object_new_object(), *opts = json_object_new_array();
-                const char *source = om->source;
-
-                if (!e || !opts)
-                        return -ENOMEM;
-                for (char **o = om->options; o && *o; o++)
-                        json_object_array_add(opts, json_object_new_string(*o));
-                if (oci_mount_is_bind(om)) {
-                        size_t k = plan->n_binds;
-                        if (!om->source)
-                                return -EINVAL;
-                        if (om->source[0] == '/')
-                                plan->sources[k] = strdup(om->source);
-                        else if (asprintf(&plan->sources[k], "%s/%s", m->cfg->bundle, om->source) < 0)
-                                plan->sources[k] = NULL;
-                        if (!plan->sources[k] || asprintf(&plan->targets[k], "%s/mounts/%zu", m->cfg->id, i) < 0)
-                                return -ENOMEM;
-                        plan->binds[k] = (struct pod_bind){ .source = plan->sources[k],
-                                                            .target = plan->targets[k],
-                                                            .readonly = oci_mount_has_option(om, "ro") };
-                        plan->n_binds++;
-                        plan->mount_source[i] = plan->sources[k];
-                        source = plan->targets[k];
-                }
-                json_object_object_add(e, "destination", json_object_new_string(om->destination));
-                if (om->type)
-                        json_object_object_add(e, "type", json_object_new_string(om->type));
-                if (source)
-                        json_object_object_add(e, "source", json_object_new_string(source));
-                json_object_object_add(e, "options", opts);
-                json_object_array_add(plan->mounts, e);
-        }
-        return 0;
-}
-
-/* File systems the guest makes: mounts under them never land on the rootfs itself. */
-static const char *const monitor_guest_dirs[] = { "/proc", "/dev", "/sys" };
-
-static bool monitor_guest_made(const char *dest)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(monitor_guest_dirs); i++) {
-                size_t n = strlen(monitor_guest_dirs[i]);
-                if (strncmp(dest, monitor_guest_dirs[i], n) == 0 && (dest[n] == '\0' || dest[n] == '/'))
-                        return true;
-        }
-        return false;
-}
-
-/*
- * A read-only rootfs is read-only on the host side too, so the guest cannot
- * make mount points in it: they are made here first, as runc makes them
- * before it remounts the root read-only.
- */
-static int monitor_mount_points(struct monitor *m, char **ret_error)
-{
-        const struct oci_spec *spec = m->cfg->spec;
-        struct stat st;
-        int r;
-
-        if (!spec->root_readonly)
-                return 0;
-        /* The guest mounts its own /proc, /sys and /dev on these. */
-        for (size_t i = 0; i < ARRAY_SIZE(monitor_guest_dirs); i++) {
-                r = mkdir_in_root(m->cfg->rootfs, monitor_guest_dirs[i], false);
-                if (r < 0) {
-                        if (asprintf(ret_error, "cannot make %s in the rootfs: %s", monitor_guest_dirs[i],
-                                     strerror(-r)) < 0)
-                                *ret_error = NULL;
-                        return r;
-                }
-        }
-        for (size_t i = 0; i < spec->n_mounts; i++) {
-                const struct oci_mount *om = &spec->mounts[i];
-                const char *source = m->plan.mount_source[i];
-                bool file = source && stat(source, &st) == 0 && !S_ISDIR(st.st_mode);
-                if (monitor_guest_made(om->destination))
-                        continue;
-                r = mkdir_in_root(m->cfg->rootfs, om->destination, file);
-                if (r < 0) {
-                        if (asprintf(ret_error, "mount %s: cannot make the mount point: %s", om->destination,
-                                     strerror(-r)) < 0)
-                                *ret_error = NULL;
-                        return r;
-                }
-        }
-        return 0;
-}
-
-/*
  * A spec that joins a network namespace (the one CNI or Podman set up)
  * gets its interfaces carried into the VM: the monitor moves into that
  * namespace, so that QEMU opens the taps there too.
@@ -614,11 +504,7 @@ static int monitor_plan_network(struct monitor *m, char **ret_error)
 
 static void monitor_plan_free(struct monitor_plan *plan)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(plan->targets); i++) {
-                free(plan->targets[i]);
-                free(plan->sources[i]);
-        }
-        json_object_put(plan->mounts);
+        runv_mounts_free(&plan->mounts);
         json_object_put(plan->network);
         free(plan->nics);
         /* The taps go once the VM that used them is gone. */
@@ -637,9 +523,7 @@ static int monitor_boot(struct monitor *m, char **ret_error)
 
         if (!state_dir)
                 return -ENOMEM;
-        r = monitor_plan_mounts(m, ret_error);
-        if (r >= 0)
-                r = monitor_mount_points(m, ret_error);
+        r = runv_mounts_plan(&plan->mounts, m->cfg->id, m->cfg->bundle, m->cfg->rootfs, spec, ret_error);
         if (r >= 0)
                 r = monitor_plan_network(m, ret_error);
         if (r >= 0)
@@ -649,7 +533,7 @@ static int monitor_boot(struct monitor *m, char **ret_error)
         pc = (struct pod_config){
                 .id = m->cfg->id, .state_dir = state_dir, .hostname = spec->hostname,
                 .vcpus = oci_spec_vcpus(spec), .memory_mib = oci_spec_memory_mib(spec),
-                .binds = plan->binds, .n_binds = plan->n_binds,
+                .binds = plan->mounts.binds, .n_binds = plan->mounts.n_binds,
                 .nics = plan->nics, .n_nics = plan->nics ? plan->net->n_links : 0, .network = plan->network,
         };
         runv_debug("starting the pod");
@@ -658,8 +542,8 @@ static int monitor_boot(struct monitor *m, char **ret_error)
                 return r;
         runv_debug("guest kernel %s is up", m->pod->kernel_version ? m->pod->kernel_version : "?");
         c = (struct pod_container){
-                .id = m->cfg->id, .rootfs = plan->targets[0], .hostname = spec->hostname,
-                .readonly = spec->root_readonly, .mounts = plan->mounts,
+                .id = m->cfg->id, .rootfs = plan->mounts.targets[0], .hostname = spec->hostname,
+                .readonly = spec->root_readonly, .mounts = plan->mounts.mounts,
                 .masked_paths = spec->masked_paths, .readonly_paths = spec->readonly_paths,
         };
         return pod_add_container(m->pod, &c, ret_error);

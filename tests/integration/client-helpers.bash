@@ -18,9 +18,9 @@
 # refuses this host's hybrid cgroup layout) and under runv, and compares.
 # HYT_CLIENT_RUNV=/usr/sbin/runc puts runc in runv's place: a check of the
 # harness itself, whose every test must then pass.
-# Until runv has the verbs clients need (create, start, state, kill, delete,
-# exec, ps), the runv half fails with a message that names what is missing:
-# never a skip.
+# A runv without the verbs clients need (create, start, state, kill,
+# delete, exec, ps) fails the runv half with a message that names what is
+# missing: never a skip.
 
 HYT_IMAGE=localhost/hyt/busybox:latest
 HYT_HTTP_TEXT="hello from hyt httpd"

@@ -667,6 +667,13 @@ static int inspect_names(struct json_object *meta, const char *id, struct json_o
         return 0;
 }
 
+/* Record fields as inspect shows them, in Docker's style; "created" is when the image entered the store. */
+static const char *const inspect_keys[][2] = {
+        { "manifest", "ManifestDigest" }, { "manifest_media_type", "ManifestMediaType" },
+        { "config_media_type", "ConfigMediaType" }, { "os", "Os" }, { "architecture", "Architecture" },
+        { "size", "Size" }, { "created", "Added" },
+};
+
 int image_store_inspect(struct image_store *s, const char *ref, struct json_object **ret, char **ret_error)
 {
         _cleanup_(json_object_putp) struct json_object *meta = NULL, *out = json_object_new_object();
@@ -686,11 +693,9 @@ int image_store_inspect(struct image_store *s, const char *ref, struct json_obje
         json_add_string(out, "Id", id);
         if ((r = inspect_names(meta, id, out)) < 0)
                 return r;
-        json_object_object_foreach(img, key, val)
-        {
-                if (strcmp(key, "layers") != 0)
-                        json_object_object_add(out, key, json_object_get(val));
-        }
+        for (size_t i = 0; i < ARRAY_SIZE(inspect_keys); i++)
+                if (json_object_object_get_ex(img, inspect_keys[i][0], &v))
+                        json_object_object_add(out, inspect_keys[i][1], json_object_get(v));
         if (json_object_object_get_ex(img, "layers", &v))
                 json_object_object_add(out, "Layers", json_object_get(v));
         json_object_object_add(out, "LayerDirs", json_strv(dirs));

@@ -101,9 +101,9 @@ hyi_compare_rootfs() {
     hyi_make_multi "$oci"
     hyi_push --all "oci:$oci:multi" "docker://$r"
     hyi pull -q --insecure "$r"
-    hyi inspect "$r" | jq -e '.[0].architecture == "amd64"'
+    hyi inspect "$r" | jq -e '.[0].Architecture == "amd64"'
     STORE=store2 hyi pull -q --insecure --platform linux/arm64 "$r"
-    STORE=store2 hyi inspect "$r" | jq -e '.[0].architecture == "arm64"'
+    STORE=store2 hyi inspect "$r" | jq -e '.[0].Architecture == "arm64"'
     run hyi pull --insecure --platform linux/s390x "$r"
     [ "$status" -ne 0 ]
     [[ "$output" == *"no manifest for linux/s390x"* ]]

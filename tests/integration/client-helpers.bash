@@ -153,10 +153,11 @@ hyt_host_snapshot() {
 }
 
 hyt_host_leftovers() {
-    local now
-    now=$(hyt_host_snapshot)
-    [ "$now" = "$(cat "$HYT_DIR/host.before")" ] && return 0
-    comm -13 "$HYT_DIR/host.before" - <<<"$now" | sed 's/^/leftover on the host: /'
+    local new
+    # Only what appeared counts: what went away was someone else's.
+    new=$(hyt_host_snapshot | comm -13 "$HYT_DIR/host.before" -)
+    [ -z "$new" ] && return 0
+    sed 's/^/leftover on the host: /' <<<"$new"
     return 1
 }
 

@@ -55,7 +55,7 @@ echo_and_exit() {
     echo_and_exit runv
     hyt_same_as_ref echo.out echo.err echo.rc exit.out exit.err exit.rc
     # By design: the container ran in a VM, on the guest kernel.
-    if [ "$(cat "$HYT_DIR/work/runv/kernel.out")" = "$(uname -r)" ]; then
+    if [ -z "${HYT_CLIENT_RUNV:-}" ] && [ "$(cat "$HYT_DIR/work/runv/kernel.out")" = "$(uname -r)" ]; then
         echo "runv's container ran on the host kernel"
         false
     fi

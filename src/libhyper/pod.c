@@ -198,8 +198,7 @@ static int pod_handshake(struct pod *pod, const struct pod_config *cfg, char **r
         if (r < 0)
                 return pod_errorf(ret_error, r, "the guest could not set up the pod: %s",
                                   err ? err : strerror(-r));
-        if (!cfg->network)
-                return 0;
+        /* Sent even without interfaces: it brings up lo, which the pod's containers talk over. */
         r = agent_call(pod->agent, HYPER_AGENT_NETWORK, cfg->network, POD_CALL_TIMEOUT_MS, NULL, &err);
         if (r < 0)
                 return pod_errorf(ret_error, r, "the guest could not set up its network: %s",

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -92,3 +96,71 @@ int runv_load_existing(const char *id, struct runv_state **ret)
                 return runv_error("cannot read the state of %s: %s", id, strerror(-r));
         return 0;
 }
+
+/* The monitor that serves a container: its own, or that of the pod it joined. */
+const char *runv_monitor_of(const struct runv_state *st)
+{
+        return st->pod ? st->pod : st->id;
+}
+
+int runv_state_call(const struct runv_state *st, struct json_object *req, char **ret_error,
+                    struct json_object **ret_reply)
+{
+        if (st->pod)
+                json_object_object_add(req, "container", json_object_new_string(st->id));
+        return runv_monitor_call(runv_monitor_of(st), req, ret_error, ret_reply);
+}
+
+int runv_state_op(const struct runv_state *st, const char *op, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "op", json_object_new_string(op));
+        return runv_state_call(st, req, ret_error, NULL);
+}
+
+/*
+ * The host process that stands for an exec'd process or a pod member: it
+ * waits for the exit status on its monitor connection, forwarding the
+ * signals it gets meanwhile, and returns the status to exit with.
+ */
+int runv_wait_exit(int sock, bool forward)
+{
+        _cleanup_(json_object_putp) struct json_object *msg = NULL;
+        _cleanup_close_ int sigfd = -1;
+        struct pollfd pfd[2];
+        sigset_t mask;
+        int64_t code;
+
+        sigemptyset(&mask);
+        if (forward) {
+                int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
+                for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+                        sigaddset(&mask, sigs[i]);
+                sigprocmask(SIG_BLOCK, &mask, NULL);
+                sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        }
+        pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
+        pfd[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+        for (;;) {
+                struct signalfd_siginfo si;
+                if (poll(pfd, sigfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+                        return 255;
+                if (sigfd >= 0 && (pfd[1].revents & POLLIN) && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+                        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+                        json_object_object_add(req, "op", json_object_new_string("signal"));
+                        json_object_object_add(req, "signal", json_object_new_int((int)si.ssi_signo));
+                        runv_monitor_send(sock, req, NULL, 0);
+                }
+                if (!(pfd[0].revents & (POLLIN | POLLHUP)))
+                        continue;
+                json_object_put(TAKE_PTR(msg));
+                if (runv_monitor_recv(sock, &msg) < 0)
+                        return 255;
+                if (json_get_int(msg, "exit", 0, 255, &code) >= 0)
+                        return (int)code;
+        }
+}
+

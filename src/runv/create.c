@@ -104,10 +104,15 @@ int runv_spawn_monitor(const char *id, struct runv_bundle *b, const char *consol
         int ready[2], r;
         pid_t pid;
 
+        _cleanup_free_ char *pod = NULL;
+
         if (b->spec->process->terminal && !console_socket)
                 return runv_error("cannot allocate tty if runv will detach without setting console socket");
         if (!b->spec->process->terminal && console_socket)
                 return runv_error("cannot use console socket if runv will not detach or allocate tty");
+        pod = runv_join_target(b->spec);
+        if (pod)
+                return runv_spawn_member(id, b, console_socket, pid_file, pod, start);
         r = runv_claim_state(id);
         if (r != 0)
                 return r;

@@ -29,7 +29,7 @@ static int delete_live(const char *id, struct runv_state *st)
         _cleanup_free_ char *err = NULL;
 
         /* The monitor powers the VM off and ends; if it cannot, it dies, and QEMU with it. */
-        if (runv_monitor_op(id, "stop", &err) < 0 || !delete_wait_gone(st, DELETE_TIMEOUT_MS)) {
+        if (runv_state_op(st, "stop", &err) < 0 || !delete_wait_gone(st, DELETE_TIMEOUT_MS)) {
                 kill(st->pid, SIGKILL);
                 if (!delete_wait_gone(st, DELETE_TIMEOUT_MS))
                         return runv_error("the monitor of %s (pid %d) does not end", id, (int)st->pid);

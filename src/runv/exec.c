@@ -20,6 +20,7 @@
 
 struct exec_opts {
         const char *id;
+        const char *monitor; /* the id whose monitor serves it */
         const char *process_file;
         const char *pid_file;
         const char *console;
@@ -173,45 +174,6 @@ static int exec_process_from_file(struct exec_opts *o, struct json_object **ret)
         return 0;
 }
 
-/* The exec's own "process": it waits for the exit status and forwards signals meanwhile. */
-static int exec_wait(int sock, bool forward)
-{
-        _cleanup_(json_object_putp) struct json_object *msg = NULL;
-        _cleanup_close_ int sigfd = -1;
-        struct pollfd pfd[2];
-        sigset_t mask;
-        int64_t code;
-
-        sigemptyset(&mask);
-        if (forward) {
-                int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
-                for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-                        sigaddset(&mask, sigs[i]);
-                sigprocmask(SIG_BLOCK, &mask, NULL);
-                sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        }
-        pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
-        pfd[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-        for (;;) {
-                struct signalfd_siginfo si;
-                if (poll(pfd, sigfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-                        return 255;
-                if (sigfd >= 0 && (pfd[1].revents & POLLIN) && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-                        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
-                        json_object_object_add(req, "op", json_object_new_string("signal"));
-                        json_object_object_add(req, "signal", json_object_new_int((int)si.ssi_signo));
-                        runv_monitor_send(sock, req, NULL, 0);
-                }
-                if (!(pfd[0].revents & (POLLIN | POLLHUP)))
-                        continue;
-                json_object_put(TAKE_PTR(msg));
-                if (runv_monitor_recv(sock, &msg) < 0)
-                        return 255;
-                if (json_get_int(msg, "exit", 0, 255, &code) >= 0)
-                        return (int)code;
-        }
-}
-
 static int exec_stdio(struct exec_opts *o, int fds[3], size_t *n_fds)
 {
         if (!o->tty) {
@@ -243,6 +205,7 @@ static int exec_send(struct exec_opts *o, struct json_object *proc, int sock, in
                 return r;
         json_object_object_add(req, "op", json_object_new_string("exec"));
         json_object_object_add(req, "process", json_object_get(proc));
+        json_object_object_add(req, "container", json_object_new_string(o->id));
         r = runv_monitor_send(sock, req, fds, n_fds);
         if (o->console)
                 close(fds[0]);
@@ -288,7 +251,7 @@ static int exec_detach(struct exec_opts *o, struct json_object *proc)
                 _cleanup_close_ int sock = -1;
                 int null_fd, r;
                 close(ready[0]);
-                r = runv_monitor_connect(o->id, &sock);
+                r = runv_monitor_connect(o->monitor, &sock);
                 if (r < 0) {
                         dprintf(ready[1], "container not running");
                         _exit(1);
@@ -304,7 +267,7 @@ static int exec_detach(struct exec_opts *o, struct json_object *proc)
                 for (int i = 0; i < 3; i++)
                         dup2(null_fd, i);
                 setsid();
-                _exit(exec_wait(sock, true));
+                _exit(runv_wait_exit(sock, true));
         }
         close(ready[1]);
         n = loop_read(ready[0], msg, sizeof(msg) - 1);
@@ -329,7 +292,7 @@ static int exec_foreground(struct exec_opts *o, int sock)
                 cfmakeraw(&raw);
                 restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
         }
-        r = exec_wait(sock, true);
+        r = runv_wait_exit(sock, true);
         if (restore)
                 tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         return r;
@@ -351,12 +314,13 @@ int runv_cmd_exec(int argc, char **argv)
                 return r;
         if (st->status != RUNV_RUNNING)
                 return runv_error("cannot exec in a %s container", state_status_to_string(st->status));
+        o.monitor = runv_monitor_of(st);
         r = o.process_file ? exec_process_from_file(&o, &proc) : exec_process_from_spec(&o, st, &proc);
         if (r != 0)
                 return r;
         if (o.detach)
                 return exec_detach(&o, proc);
-        r = runv_monitor_connect(o.id, &sock);
+        r = runv_monitor_connect(o.monitor, &sock);
         if (r < 0)
                 return runv_error("container not running");
         r = exec_send(&o, proc, sock, -1);

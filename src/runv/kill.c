@@ -59,7 +59,7 @@ int runv_cmd_kill(int argc, char **argv)
         json_object_object_add(req, "op", json_object_new_string("kill"));
         json_object_object_add(req, "signal", json_object_new_int(sig));
         json_object_object_add(req, "all", json_object_new_boolean(all));
-        r = runv_monitor_call(argv[optind], req, &err, NULL);
+        r = runv_state_call(st, req, &err, NULL);
         if (r == -ECONNREFUSED || r == -ENOENT)
                 return runv_error("container not running");
         if (r < 0)

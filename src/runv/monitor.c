@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "monitor.h"
+#include "monitor-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,44 +24,9 @@
 #include "tapnet.h"
 
 #define MONITOR_STOP_TIMEOUT_MS 10000
-#define MONITOR_INIT 1u
 
 /* The signals the monitor passes on to the container's process, as runc's init would get them. */
 static const int monitor_forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
-
-struct monitor_proc {
-        uint32_t id;
-        struct pod_stdio stdio;
-        int conn; /* the exec client's connection, -1 once it is gone */
-        pid_t peer;
-        bool exited;
-        int status;
-};
-
-struct monitor_plan {
-        struct runv_mounts mounts;
-        struct tapnet *net;
-        struct vm_nic *nics;
-        struct json_object *network;
-};
-
-struct monitor {
-        const struct monitor_config *cfg;
-        struct monitor_plan plan;
-        struct runv_state st;
-        struct pod *pod;
-        char *socket_path;
-        int listen_fd;
-        int sigfd;
-        struct pod_stdio init_stdio;
-        bool init_exited;
-        int init_status;
-        struct monitor_proc procs[MONITOR_MAX_CLIENTS];
-        size_t n_procs;
-        uint32_t next_process;
-        size_t n_clients;
-        bool done;
-};
 
 static void monitor_save(struct monitor *m, enum runv_status status)
 {
@@ -70,7 +35,7 @@ static void monitor_save(struct monitor *m, enum runv_status status)
                 runv_error("cannot write the state of %s", m->cfg->id);
 }
 
-static void monitor_reply(int fd, const char *error)
+void monitor_reply(int fd, const char *error)
 {
         _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
         const char *text;
@@ -83,7 +48,17 @@ static void monitor_reply(int fd, const char *error)
         (void)socket_send_fds(fd, text, strlen(text), NULL, 0);
 }
 
-static void monitor_reply_json(int fd, struct json_object *o)
+void monitor_reply_exit(int fd, int status)
+{
+        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return;
+        json_object_object_add(o, "exit", json_object_new_int(status));
+        monitor_reply_json(fd, o);
+}
+
+void monitor_reply_json(int fd, struct json_object *o)
 {
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
@@ -125,6 +100,8 @@ static void monitor_on_exit(struct agent *a, uint32_t process, int status, void 
         struct monitor *m = userdata;
         struct monitor_proc *p;
 
+        if (monitor_member_on_exit(m, process, status))
+                return;
         if (process == MONITOR_INIT) {
                 m->init_exited = true;
                 m->init_status = status;
@@ -137,19 +114,19 @@ static void monitor_on_exit(struct agent *a, uint32_t process, int status, void 
         }
 }
 
-static bool monitor_stdio_done(struct monitor *m, const struct pod_stdio *io)
+bool monitor_stdio_done(struct monitor *m, const struct pod_stdio *io)
 {
         return agent_stream_done(m->pod->agent, io->out) && agent_stream_done(m->pod->agent, io->err);
 }
 
-static void monitor_release_stdio(struct monitor *m, const struct pod_stdio *io)
+void monitor_release_stdio(struct monitor *m, const struct pod_stdio *io)
 {
         agent_stream_release(m->pod->agent, io->in);
         agent_stream_release(m->pod->agent, io->out);
         agent_stream_release(m->pod->agent, io->err);
 }
 
-static void monitor_drop_client(struct monitor *m, int fd)
+void monitor_drop_client(struct monitor *m, int fd)
 {
         agent_unwatch(m->pod->agent, fd);
         close(fd);
@@ -202,15 +179,15 @@ static int monitor_attach_outputs(struct monitor *m, bool terminal, int in, int 
         return r;
 }
 
-static int monitor_exec(struct monitor *m, uint32_t id, const struct oci_process *p, int in, int out, int err,
-                        struct pod_stdio *io, char **ret_error)
+int monitor_exec(struct monitor *m, const char *container, uint32_t id, const struct oci_process *p, int in,
+                 int out, int err, struct pod_stdio *io, char **ret_error)
 {
         int r;
 
         r = monitor_attach_outputs(m, p->terminal, in, out, err, io);
         if (r < 0)
                 return r;
-        r = pod_exec(m->pod, m->cfg->id, id, p, io, ret_error);
+        r = pod_exec(m->pod, container, id, p, io, ret_error);
         if (r >= 0 && io->in)
                 r = agent_stream_input(m->pod->agent, io->in, in);
         if (r < 0)
@@ -232,9 +209,9 @@ static int monitor_start(struct monitor *m, char **ret_error)
                 p->cols = ws.ws_col;
         }
         if (tty >= 0)
-                r = monitor_exec(m, MONITOR_INIT, p, tty, tty, -1, &m->init_stdio, ret_error);
+                r = monitor_exec(m, m->cfg->id, MONITOR_INIT, p, tty, tty, -1, &m->init_stdio, ret_error);
         else
-                r = monitor_exec(m, MONITOR_INIT, p, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &m->init_stdio,
+                r = monitor_exec(m, m->cfg->id, MONITOR_INIT, p, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &m->init_stdio,
                                  ret_error);
         if (r < 0)
                 return r;
@@ -244,7 +221,7 @@ static int monitor_start(struct monitor *m, char **ret_error)
 }
 
 /* Signals whose default action does nothing: they do not end a container that never started. */
-static bool monitor_signal_ignored(int sig)
+bool monitor_signal_ignored(int sig)
 {
         return sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
@@ -266,7 +243,7 @@ static const char *monitor_kill(struct monitor *m, int sig, bool all)
                 monitor_save(m, RUNV_RUNNING);
         pod_signal(m->pod, MONITOR_INIT, sig);
         for (size_t i = 0; all && i < m->n_procs; i++)
-                if (!m->procs[i].exited)
+                if (!m->procs[i].exited && strcmp(m->procs[i].container, m->cfg->id) == 0)
                         pod_signal(m->pod, m->procs[i].id, sig);
         return NULL;
 }
@@ -297,13 +274,13 @@ static void monitor_ps(struct monitor *m, int fd)
         if (m->st.status == RUNV_RUNNING || m->st.status == RUNV_PAUSED)
                 json_object_array_add(pids, json_object_new_int(getpid()));
         for (size_t i = 0; i < m->n_procs; i++)
-                if (!m->procs[i].exited && m->procs[i].peer > 0)
+                if (!m->procs[i].exited && m->procs[i].peer > 0 && strcmp(m->procs[i].container, m->cfg->id) == 0)
                         json_object_array_add(pids, json_object_new_int(m->procs[i].peer));
         json_object_object_add(o, "pids", pids);
         monitor_reply_json(fd, o);
 }
 
-static pid_t monitor_peer_pid(int fd)
+pid_t monitor_peer_pid(int fd)
 {
         struct ucred cred;
         socklen_t len = sizeof(cred);
@@ -313,7 +290,8 @@ static pid_t monitor_peer_pid(int fd)
         return cred.pid;
 }
 
-static const char *monitor_exec_request(struct monitor *m, int fd, struct json_object *req, int *fds, size_t n_fds)
+static const char *monitor_exec_request(struct monitor *m, int fd, struct json_object *req, int *fds, size_t n_fds,
+                                        const char *container, enum runv_status status)
 {
         _cleanup_(oci_process_freep) struct oci_process *p = NULL;
         _cleanup_free_ char *err = NULL;
@@ -322,7 +300,7 @@ static const char *monitor_exec_request(struct monitor *m, int fd, struct json_o
         struct monitor_proc *proc;
         int r;
 
-        if (m->st.status != RUNV_RUNNING)
+        if (status != RUNV_RUNNING)
                 return "cannot exec in a container that is not running";
         if (m->n_procs >= MONITOR_MAX_CLIENTS)
                 return "too many processes running through exec";
@@ -333,9 +311,10 @@ static const char *monitor_exec_request(struct monitor *m, int fd, struct json_o
         if (n_fds != (p->terminal ? 1u : 3u))
                 return p->terminal ? "exec with a terminal takes one pty" : "exec takes three stdio fds";
         proc = &m->procs[m->n_procs];
-        *proc = (struct monitor_proc){ .id = m->next_process++, .conn = fd, .peer = monitor_peer_pid(fd) };
-        r = monitor_exec(m, proc->id, p, fds[0], fds[0 + !p->terminal], p->terminal ? -1 : fds[2], &proc->stdio,
-                         &err);
+        *proc = (struct monitor_proc){ .id = m->next_process++, .container = container, .conn = fd,
+                                       .peer = monitor_peer_pid(fd) };
+        r = monitor_exec(m, container, proc->id, p, fds[0], fds[0 + !p->terminal], p->terminal ? -1 : fds[2],
+                         &proc->stdio, &err);
         if (r < 0) {
                 snprintf(msg, sizeof(msg), "%s", err ? err : strerror(-r));
                 return msg;
@@ -350,6 +329,9 @@ static const char *monitor_signal_request(struct monitor *m, int fd, struct json
 
         if (json_get_int(req, "signal", 0, 64, &sig) < 0)
                 return "signal must be a number from 0 to 64";
+        for (size_t i = 0; i < m->n_members; i++)
+                if (m->members[i]->conn == fd)
+                        return monitor_member_dispatch(m, m->members[i], "kill", fd, req, NULL);
         for (size_t i = 0; i < m->n_procs; i++)
                 if (m->procs[i].conn == fd && !m->procs[i].exited) {
                         pod_signal(m->pod, m->procs[i].id, (int)sig);
@@ -363,14 +345,24 @@ static const char *monitor_dispatch(struct monitor *m, int fd, struct json_objec
 {
         _cleanup_free_ char *err = NULL;
         static char msg[512];
-        const char *op;
+        const char *op, *container;
         int64_t sig = SIGTERM;
         bool all = false;
 
         if (json_get_string(req, "op", &op) < 0)
                 return "request without an op";
+        if (strcmp(op, "add") == 0)
+                return monitor_member_add(m, fd, req, fds, n_fds);
+        if (json_get_string(req, "container", &container) >= 0 && strcmp(container, m->cfg->id) != 0) {
+                struct monitor_member *mb = monitor_member_find(m, container);
+                if (!mb)
+                        return "container does not exist in this pod";
+                if (strcmp(op, "exec") == 0)
+                        return monitor_exec_request(m, fd, req, fds, n_fds, mb->st.id, mb->st.status);
+                return monitor_member_dispatch(m, mb, op, fd, req, replied);
+        }
         if (strcmp(op, "exec") == 0)
-                return monitor_exec_request(m, fd, req, fds, n_fds);
+                return monitor_exec_request(m, fd, req, fds, n_fds, m->cfg->id, m->st.status);
         if (strcmp(op, "start") == 0) {
                 if (m->st.status != RUNV_CREATED)
                         return m->st.status == RUNV_STOPPED ? "cannot start a container that has stopped"
@@ -424,6 +416,7 @@ static void monitor_on_client(struct agent *a, int fd, void *userdata)
         if (n == -EAGAIN)
                 return;
         if (n <= 0) {
+                monitor_member_conn_closed(m, fd);
                 monitor_drop_client(m, fd);
                 return;
         }
@@ -608,6 +601,7 @@ static int monitor_loop(struct monitor *m)
                         break;
                 }
                 monitor_reap_execs(m);
+                monitor_member_reap(m);
         }
         return m->init_exited ? m->init_status : m->init_status ? m->init_status : 128 + SIGKILL;
 }
@@ -616,6 +610,7 @@ static void monitor_finish(struct monitor *m, int status)
 {
         m->st.exit_code = status;
         monitor_save(m, RUNV_STOPPED);
+        monitor_member_finish_all(m);
         /* Exec clients whose processes died with the container get their status too. */
         for (size_t i = 0; i < m->n_procs; i++)
                 if (m->procs[i].conn >= 0) {

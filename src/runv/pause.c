@@ -18,7 +18,7 @@ static int pause_op(int argc, char **argv, const char *op)
                 return r;
         if (st->status == RUNV_STOPPED)
                 return runv_error("container not running");
-        r = runv_monitor_op(argv[1], op, &err);
+        r = runv_state_op(st, op, &err);
         if (r < 0)
                 return runv_error("%s", err ? err : strerror(-r));
         return 0;

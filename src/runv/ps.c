@@ -74,7 +74,7 @@ int runv_cmd_ps(int argc, char **argv)
         }
         req = json_object_new_object();
         json_object_object_add(req, "op", json_object_new_string("ps"));
-        r = runv_monitor_call(argv[optind], req, &err, &reply);
+        r = runv_state_call(st, req, &err, &reply);
         if (r < 0)
                 return runv_error("%s", err ? err : strerror(-r));
         if (!json_object_object_get_ex(reply, "pids", &pids) || !json_object_is_type(pids, json_type_array))

@@ -64,11 +64,23 @@ int runv_monitor_recv(int fd, struct json_object **ret);
 /* One request and its reply; -EREMOTEIO with the monitor's message in *ret_error. */
 int runv_monitor_call(const char *id, struct json_object *req, char **ret_error, struct json_object **ret_reply);
 int runv_monitor_op(const char *id, const char *op, char **ret_error);
+/* The same for a container by its state: a container in another's pod is served by that pod's monitor. */
+const char *runv_monitor_of(const struct runv_state *st);
+int runv_state_call(const struct runv_state *st, struct json_object *req, char **ret_error,
+                    struct json_object **ret_reply);
+int runv_state_op(const struct runv_state *st, const char *op, char **ret_error);
+int runv_wait_exit(int sock, bool forward);
 /* The state of a container that must exist; reports "container X does not exist" otherwise. */
 int runv_load_existing(const char *id, struct runv_state **ret);
 
 /* Opens a host pty, sends its master to the client's console socket, and hands back the slave. */
 int runv_console_send(const char *console_socket, int *ret_slave);
+
+/* The id of the container whose VM a spec asks to join (CRI annotations, namespace paths), or NULL. */
+char *runv_join_target(const struct oci_spec *spec);
+/* Like runv_spawn_monitor, for a container that joins the VM of pod. */
+int runv_spawn_member(const char *id, struct runv_bundle *b, const char *console_socket, const char *pid_file,
+                      const char *pod, bool start);
 
 /* Parses a signal as runc does: a number, or a name with or without SIG. */
 int runv_parse_signal(const char *s);

@@ -27,7 +27,7 @@ int runv_cmd_start(int argc, char **argv)
         default:
                 return runv_error("cannot start an already running container");
         }
-        r = runv_monitor_op(argv[1], "start", &err);
+        r = runv_state_op(st, "start", &err);
         if (r < 0)
                 return runv_error("%s", err ? err : strerror(-r));
         return 0;

@@ -85,6 +85,7 @@ void state_free(struct runv_state *st)
         free(st->bundle);
         free(st->rootfs);
         free(st->created);
+        free(st->pod);
         json_object_put(st->annotations);
         free(st);
 }
@@ -127,6 +128,8 @@ static int state_parse(struct json_object *doc, struct runv_state *st)
         st->pid = (pid_t)pid;
         st->pid_start = (uint64_t)start;
         st->exit_code = (int)code;
+        if (json_get_string(doc, "pod", &status) >= 0 && !(st->pod = strdup(status)))
+                return -ENOMEM;
         if (json_object_object_get_ex(doc, "annotations", &st->annotations))
                 json_object_get(st->annotations);
         return 0;
@@ -190,6 +193,8 @@ int state_save(const struct runv_state *st)
         json_object_object_add(doc, "created", json_object_new_string(st->created));
         if (st->annotations)
                 json_object_object_add(doc, "annotations", json_object_get(st->annotations));
+        if (st->pod)
+                json_object_object_add(doc, "pod", json_object_new_string(st->pod));
         text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
         return write_file_atomic(path, text, strlen(text), 0600);
 }

@@ -32,6 +32,7 @@ struct runv_state {
         pid_t pid;          /* the monitor: the container's process as clients see it */
         uint64_t pid_start; /* its start time in clock ticks since boot */
         int exit_code;      /* -1 until known */
+        char *pod;          /* the container whose VM this one joined, or NULL */
         struct json_object *annotations;
 };
 

@@ -228,3 +228,52 @@ status_of() {
     [ -z "$(ip -n "$NETNS" -o link show type tun)" ]
     ! tc -n "$NETNS" qdisc show dev hyt0 ingress | grep -q ingress
 }
+
+@test "pods: a container whose spec joins another's namespaces runs in that container's VM" {
+    a=$(hyt_bundle poda '.hostname = "pod-a" | .process.args = ["httpd", "-f", "-p", "8080", "-h", "/www"]')
+    mkdir -p "$a/rootfs/www"
+    echo "served by a" > "$a/rootfs/www/index.html"
+    rv create --bundle "$a" --pid-file "$a/pid" pa </dev/null >/dev/null 2>&1
+    rv start pa
+    apid=$(cat "$a/pid")
+    b=$(hyt_bundle podb '.hostname = "pod-b"
+        | .process.args = ["sh", "-c", "hostname; wget -q -O- http://127.0.0.1:8080/; exit 4"]
+        | .linux.namespaces = [{"type": "pid"}, {"type": "mount"},
+            {"type": "network", "path": "/proc/'"$apid"'/ns/net"},
+            {"type": "ipc", "path": "/proc/'"$apid"'/ns/ipc"},
+            {"type": "uts", "path": "/proc/'"$apid"'/ns/uts"}]')
+    rv create --bundle "$b" --pid-file "$b/pid" pb </dev/null >"$b/out" 2>&1
+    # No second VM: one QEMU for the two containers.
+    [ "$(pgrep -f -- "-name pa " | wc -l)" = 1 ]
+    [ -z "$(pgrep -f -- "-name pb ")" ]
+    [ "$(rv state pb | jq -r .status)" = created ]
+    bpid=$(cat "$b/pid")
+    rv start pb
+    # The member's pid is a host process that exits with the container's status.
+    for i in $(seq 100); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.1; done
+    [ "$(status_of pb)" = stopped ]
+    [ "$(cat "$b/out")" = "$(printf 'pod-a\nserved by a')" ]
+    rv delete pb
+    # The first container carries on, and an exec in it still works.
+    [ "$(rv exec pa cat /www/index.html)" = "served by a" ]
+    rv delete --force pa
+}
+
+@test "pods: a CRI sandbox annotation joins the sandbox's VM; the member dies with the sandbox" {
+    a=$(hyt_bundle sandbox '.process.args = ["sleep", "600"]')
+    rv create --bundle "$a" sbx </dev/null >/dev/null 2>&1
+    rv start sbx
+    b=$(hyt_bundle member '.process.args = ["sleep", "600"]
+        | .annotations = {"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-id": "sbx"}')
+    rv create --bundle "$b" --pid-file "$b/pid" mem </dev/null >/dev/null 2>&1
+    rv start mem
+    [ "$(status_of mem)" = running ]
+    [ "$(rv state mem | jq -r .pid)" = "$(cat "$b/pid")" ]
+    run rv pause mem
+    [ "$status" = 1 ]
+    [[ "$output" == *"shares its VM"* ]]
+    rv delete --force sbx
+    for i in $(seq 100); do [ "$(status_of mem)" = stopped ] && break; sleep 0.1; done
+    [ "$(status_of mem)" = stopped ]
+    rv delete mem
+}

@@ -28,6 +28,8 @@ struct exec_opts {
         const char *user;
         const char *env[EXEC_MAX_ENV];
         size_t n_env;
+        const char *gids[64];
+        size_t n_gids;
         bool detach;
         bool tty;
         char **args;
@@ -63,7 +65,12 @@ static int exec_parse(struct exec_opts *o, int argc, char **argv)
                                 return runv_error("too many --env");
                         o->env[o->n_env++] = optarg;
                         break;
-                case 'g': case 'N': case 'C': case 'A': case 'L': case 'F': case 'I': case 'G':
+                case 'g':
+                        if (o->n_gids >= ARRAY_SIZE(o->gids))
+                                return runv_error("too many --additional-gids");
+                        o->gids[o->n_gids++] = optarg;
+                        break;
+                case 'N': case 'C': case 'A': case 'L': case 'F': case 'I': case 'G':
                         break;
                 default:
                         return runv_error("usage: runv exec [options] ID [COMMAND [ARG...]]");
@@ -115,6 +122,24 @@ static int exec_user(struct json_object *proc, const char *user)
         return 0;
 }
 
+static int exec_gids(struct json_object *proc, struct exec_opts *o)
+{
+        struct json_object *user, *gids = json_object_new_array();
+        char *end;
+
+        json_object_object_get_ex(proc, "user", &user);
+        for (size_t i = 0; i < o->n_gids; i++) {
+                unsigned long g = strtoul(o->gids[i], &end, 10);
+                if (end == o->gids[i] || *end || g > UINT32_MAX) {
+                        json_object_put(gids);
+                        return runv_error("--additional-gids takes numeric group ids");
+                }
+                json_object_array_add(gids, json_object_new_int64((int64_t)g));
+        }
+        json_object_object_add(user, "additionalGids", gids);
+        return 0;
+}
+
 /* Without --process, the process is the container's own with the command, env, cwd and user given. */
 static int exec_process_from_spec(struct exec_opts *o, const struct runv_state *st, struct json_object **ret)
 {
@@ -145,6 +170,8 @@ static int exec_process_from_spec(struct exec_opts *o, const struct runv_state *
         json_object_object_add(proc, "user", user);
         runv_bundle_free(&b);
         if (o->user && exec_user(proc, o->user) != 0)
+                return 1;
+        if (o->n_gids > 0 && exec_gids(proc, o) != 0)
                 return 1;
         *ret = TAKE_PTR(proc);
         return 0;

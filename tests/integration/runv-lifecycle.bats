@@ -135,6 +135,7 @@ status_of() {
     [ "$(rv exec --env A=b x1 sh -c 'echo $A $FROM_SPEC')" = "b 1" ]
     [ "$(rv exec --cwd /tmp x1 pwd)" = /tmp ]
     [ "$(rv exec --user 1000:1000 x1 id -u)" = 1000 ]
+    [ "$(rv exec --user 1000:1000 --additional-gids 10 x1 id -G)" = "1000 10" ]
     echo '{"args":["sh","-c","echo from-file; exit 3"],"cwd":"/","env":["PATH=/bin"]}' > "$b/p.json"
     run rv exec --process "$b/p.json" x1
     [ "$status" = 3 ]

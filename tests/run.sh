@@ -98,6 +98,17 @@ setup_dir() {
     return 1
 }
 
+# The guest kernel and initrds, for the unit tests that boot a VM
+# (test-qemu-boot) as much as for the integration tests.
+if kdir=$("$src/scripts/build-kernel.sh"); then
+    export HYPER_KERNEL=$kdir/vmlinux
+    export HYPER_INITRD=$build/guest/initrd.img
+    export HYPER_POWEROFF_INITRD=$build/guest/poweroff-initrd.img
+    export RUNV=$build/src/runv/runv
+else
+    fail_one "no guest kernel (scripts/build-kernel.sh failed)"
+fi
+
 phase "unit tests ($build)"
 meson_run "$build" unit
 
@@ -156,13 +167,9 @@ if [ "${SKIP_BATS:-0}" != 1 ]; then
     phase "integration tests (bats)"
     if ! ls "$src"/tests/integration/*.bats >/dev/null 2>&1; then
         echo "no bats tests yet"
-    elif ! kdir=$("$src/scripts/build-kernel.sh"); then
-        fail_one "integration: no guest kernel (scripts/build-kernel.sh failed)"
+    elif [ -z "${HYPER_KERNEL:-}" ]; then
+        fail_one "integration: no guest kernel"
     else
-        export HYPER_KERNEL=$kdir/vmlinux
-        export HYPER_INITRD=$build/guest/initrd.img
-        export HYPER_POWEROFF_INITRD=$build/guest/poweroff-initrd.img
-        export RUNV=$build/src/runv/runv
         bats_args=(--tap)
         [ -n "${BATS_FILTER:-}" ] && bats_args+=(--filter "$BATS_FILTER")
         bats "${bats_args[@]}" "$src/tests/integration" </dev/null 2>&1 | tee "$logdir/bats.log"

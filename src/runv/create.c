@@ -47,64 +47,46 @@ int runv_console_send(const char *console_socket, int *ret_slave)
         return 0;
 }
 
-static _noreturn_ void create_child(const char *id, struct runv_bundle *b, int slave, int ready, bool start)
+struct create_child {
+        const char *id;
+        struct runv_bundle *b;
+        int slave;
+        bool start;
+};
+
+static _noreturn_ void create_child(void *userdata, int ready)
 {
+        struct create_child *c = userdata;
         struct monitor_config cfg = {
-                .id = id,
-                .bundle = b->bundle,
-                .rootfs = b->rootfs,
-                .spec = b->spec,
-                .console_fd = slave,
-                .start = start,
+                .id = c->id,
+                .bundle = c->b->bundle,
+                .rootfs = c->b->rootfs,
+                .spec = c->b->spec,
+                .console_fd = c->slave,
+                .start = c->start,
                 .ready_fd = ready,
         };
 
         /* A session of its own: the client's terminal signals are not ours, the pty's SIGWINCH is. */
         setsid();
-        if (slave >= 0) {
-                (void)ioctl(slave, TIOCSCTTY, 0);
+        if (c->slave >= 0) {
+                (void)ioctl(c->slave, TIOCSCTTY, 0);
                 /*
                  * With a terminal the container's stdio is the pty: our own fds 0-2
                  * are the caller's, and a shim waits for their end of file before
                  * it takes create as finished. Hold none of them.
                  */
-                int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-                for (int i = 0; i < 3 && null_fd >= 0; i++)
-                        dup2(null_fd, i);
-                safe_close(null_fd);
+                runv_drop_stdio();
         }
-        runv.detached = true;
         _exit(monitor_main(&cfg) & 0xff);
-}
-
-static int create_wait_ready(const char *id, pid_t pid, int ready, const char *pid_file)
-{
-        char msg[4096], text[32];
-        ssize_t n;
-        int r;
-
-        n = loop_read(ready, msg, sizeof(msg) - 1);
-        msg[n > 0 ? n : 0] = '\0';
-        if (strcmp(msg, "ok") != 0) {
-                waitpid(pid, NULL, 0);
-                runv_remove_state(id);
-                return runv_error("%s", msg[0] ? msg : "the container monitor died");
-        }
-        if (!pid_file)
-                return 0;
-        n = snprintf(text, sizeof(text), "%d", (int)pid);
-        r = write_file_atomic(pid_file, text, (size_t)n, 0644);
-        return r < 0 ? runv_error("cannot write %s: %s", pid_file, strerror(-r)) : 0;
 }
 
 int runv_spawn_monitor(const char *id, struct runv_bundle *b, const char *console_socket, const char *pid_file,
                        bool start)
 {
-        _cleanup_close_ int slave = -1;
-        int ready[2], r;
-        pid_t pid;
-
         _cleanup_free_ char *pod = NULL;
+        struct create_child c = { .id = id, .b = b, .slave = -1, .start = start };
+        int r;
 
         if (b->spec->process->terminal && !console_socket)
                 return runv_error("cannot allocate tty if runv will detach without setting console socket");
@@ -116,21 +98,12 @@ int runv_spawn_monitor(const char *id, struct runv_bundle *b, const char *consol
         r = runv_claim_state(id);
         if (r != 0)
                 return r;
-        if (console_socket && runv_console_send(console_socket, &slave) != 0) {
+        r = console_socket ? runv_console_send(console_socket, &c.slave) : 0;
+        if (r == 0)
+                r = runv_spawn(create_child, &c, pid_file, "the container monitor");
+        safe_close(c.slave);
+        if (r != 0)
                 runv_remove_state(id);
-                return 1;
-        }
-        if (pipe2(ready, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-                runv_remove_state(id);
-                return runv_error("cannot start the container monitor: %s", strerror(errno));
-        }
-        if (pid == 0) {
-                close(ready[0]);
-                create_child(id, b, slave, ready[1], start);
-        }
-        close(ready[1]);
-        r = create_wait_ready(id, pid, ready[0], pid_file);
-        close(ready[0]);
         return r;
 }
 

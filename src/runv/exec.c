@@ -249,60 +249,40 @@ static int exec_send(struct exec_opts *o, struct json_object *proc, int sock, in
         return 1;
 }
 
-static int exec_pid_file(const char *path, pid_t pid)
-{
-        char text[32];
-        int n = snprintf(text, sizeof(text), "%d", (int)pid), r;
+struct exec_child {
+        struct exec_opts *o;
+        struct json_object *proc;
+};
 
-        if (!path)
-                return 0;
-        r = write_file_atomic(path, text, (size_t)n, 0644);
-        return r < 0 ? runv_error("cannot write %s: %s", path, strerror(-r)) : 0;
+static _noreturn_ void exec_child(void *userdata, int ready)
+{
+        struct exec_child *c = userdata;
+        _cleanup_close_ int sock = -1;
+
+        if (runv_monitor_connect(c->o->monitor, &sock) < 0) {
+                dprintf(ready, "container not running");
+                _exit(1);
+        }
+        if (exec_send(c->o, c->proc, sock, ready) != 0)
+                _exit(1);
+        dprintf(ready, "ok");
+        close(ready);
+        /* The client's stdio belong to the process now, not to us: hold none of them. */
+        runv_drop_stdio();
+        setsid();
+        _exit(runv_wait_exit(sock, true));
 }
 
 /*
  * Detached, a child of ours stands for the process: it makes the request
- * itself (so the monitor names its pid in ps), tells us how that went
- * through a pipe, then waits for the status and exits with it.
+ * itself (so the monitor names its pid in ps), then waits for the status
+ * and exits with it.
  */
 static int exec_detach(struct exec_opts *o, struct json_object *proc)
 {
-        char msg[4096];
-        int ready[2];
-        ssize_t n;
-        pid_t pid;
+        struct exec_child c = { .o = o, .proc = proc };
 
-        if (pipe2(ready, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-                return runv_error("cannot fork: %s", strerror(errno));
-        if (pid == 0) {
-                _cleanup_close_ int sock = -1;
-                int null_fd, r;
-                close(ready[0]);
-                r = runv_monitor_connect(o->monitor, &sock);
-                if (r < 0) {
-                        dprintf(ready[1], "container not running");
-                        _exit(1);
-                }
-                /* Errors go to the parent, whose stderr is the caller's. */
-                runv.detached = true;
-                if (exec_send(o, proc, sock, ready[1]) != 0)
-                        _exit(1);
-                dprintf(ready[1], "ok");
-                close(ready[1]);
-                /* The client's stdio belong to the process now, not to us: hold none of them. */
-                null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-                for (int i = 0; i < 3; i++)
-                        dup2(null_fd, i);
-                setsid();
-                _exit(runv_wait_exit(sock, true));
-        }
-        close(ready[1]);
-        n = loop_read(ready[0], msg, sizeof(msg) - 1);
-        close(ready[0]);
-        msg[n > 0 ? n : 0] = '\0';
-        if (strcmp(msg, "ok") != 0)
-                return runv_error("%s", msg[0] ? msg : "exec failed");
-        return exec_pid_file(o->pid_file, pid);
+        return runv_spawn(exec_child, &c, o->pid_file, "the exec process");
 }
 
 static int exec_foreground(struct exec_opts *o, int sock)
@@ -311,7 +291,7 @@ static int exec_foreground(struct exec_opts *o, int sock)
         bool restore = false;
         int r;
 
-        r = exec_pid_file(o->pid_file, getpid());
+        r = runv_write_pid_file(o->pid_file, getpid());
         if (r != 0)
                 return r;
         if (o->tty && !o->console && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {

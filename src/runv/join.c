@@ -138,53 +138,43 @@ static int join_request(const char *id, struct runv_bundle *b, const char *pod, 
         return 0;
 }
 
+struct join_child {
+        const char *id;
+        struct runv_bundle *b;
+        const char *pod;
+        int slave;
+        bool start;
+};
+
+static _noreturn_ void join_child(void *userdata, int ready)
+{
+        struct join_child *c = userdata;
+        int sock = -1;
+
+        if (join_request(c->id, c->b, c->pod, c->slave, c->start, &sock, ready) < 0)
+                _exit(1);
+        dprintf(ready, "ok");
+        close(ready);
+        /* The container's stdio went to the pod's monitor: hold none of them. */
+        runv_drop_stdio();
+        setsid();
+        _exit(runv_wait_exit(sock, true));
+}
+
 int runv_spawn_member(const char *id, struct runv_bundle *b, const char *console_socket, const char *pid_file,
                       const char *pod, bool start)
 {
-        _cleanup_close_ int slave = -1;
-        int ready[2], r, sock = -1;
-        char msg[4096], text[32];
-        ssize_t n;
-        pid_t pid;
+        struct join_child c = { .id = id, .b = b, .pod = pod, .slave = -1, .start = start };
+        int r;
 
         r = runv_claim_state(id);
         if (r != 0)
                 return r;
-        if (console_socket && runv_console_send(console_socket, &slave) != 0) {
+        r = console_socket ? runv_console_send(console_socket, &c.slave) : 0;
+        if (r == 0)
+                r = runv_spawn(join_child, &c, pid_file, "the member process");
+        safe_close(c.slave);
+        if (r != 0)
                 runv_remove_state(id);
-                return 1;
-        }
-        if (pipe2(ready, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-                runv_remove_state(id);
-                return runv_error("cannot start the member process: %s", strerror(errno));
-        }
-        if (pid == 0) {
-                int null_fd;
-                close(ready[0]);
-                runv.detached = true;
-                if (join_request(id, b, pod, slave, start, &sock, ready[1]) < 0)
-                        _exit(1);
-                dprintf(ready[1], "ok");
-                close(ready[1]);
-                /* The container's stdio went to the pod's monitor: hold none of them. */
-                null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-                for (int i = 0; i < 3; i++)
-                        dup2(null_fd, i);
-                setsid();
-                _exit(runv_wait_exit(sock, true));
-        }
-        close(ready[1]);
-        n = loop_read(ready[0], msg, sizeof(msg) - 1);
-        close(ready[0]);
-        msg[n > 0 ? n : 0] = '\0';
-        if (strcmp(msg, "ok") != 0) {
-                waitpid(pid, NULL, 0);
-                runv_remove_state(id);
-                return runv_error("%s", msg[0] ? msg : "the member process died");
-        }
-        if (!pid_file)
-                return 0;
-        n = snprintf(text, sizeof(text), "%d", (int)pid);
-        r = write_file_atomic(pid_file, text, (size_t)n, 0644);
-        return r < 0 ? runv_error("cannot write %s: %s", pid_file, strerror(-r)) : 0;
+        return r;
 }

@@ -65,18 +65,6 @@ static int run_parse(struct run_opts *o, int argc, char **argv)
         return 0;
 }
 
-static int run_write_pid_file(const char *path)
-{
-        char pid[32];
-        int n, r;
-
-        if (!path)
-                return 0;
-        n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
-        r = write_file_atomic(path, pid, (size_t)n, 0644);
-        return r < 0 ? runv_error("cannot write %s: %s", path, strerror(-r)) : 0;
-}
-
 /*
  * In the foreground runv itself is the monitor: its stdio are the
  * container's, it answers kill, exec and state like any monitor, and it
@@ -97,7 +85,7 @@ static int run_foreground(struct run_opts *o, struct runv_bundle *b)
         r = runv_claim_state(o->id);
         if (r != 0)
                 return r;
-        r = run_write_pid_file(o->pid_file);
+        r = runv_write_pid_file(o->pid_file, getpid());
         if (r == 0 && b->spec->process->terminal && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
                 /* Keys go to the guest's pty unchanged; its line discipline is the one that counts. */
                 raw = saved;

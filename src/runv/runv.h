@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "macros.h"
 #include "oci-spec.h"
@@ -81,6 +82,18 @@ char *runv_join_target(const struct oci_spec *spec);
 /* Like runv_spawn_monitor, for a container that joins the VM of pod. */
 int runv_spawn_member(const char *id, struct runv_bundle *b, const char *console_socket, const char *pid_file,
                       const char *pod, bool start);
+
+/*
+ * Forks a process that stands for a container or a process to clients: fn
+ * runs in the child and writes "ok" (or what went wrong) to ready_fd once
+ * set up. The parent returns when it hears, after writing the child's pid
+ * to pid_file on success; on failure it reports the child's message.
+ */
+typedef _noreturn_ void (*runv_child_fn)(void *userdata, int ready_fd);
+int runv_spawn(runv_child_fn fn, void *userdata, const char *pid_file, const char *what);
+int runv_write_pid_file(const char *path, pid_t pid);
+/* Points fds 0-2 at /dev/null: a child that holds none of the client's stdio. */
+void runv_drop_stdio(void);
 
 /* Parses a signal as runc does: a number, or a name with or without SIG. */
 int runv_parse_signal(const char *s);

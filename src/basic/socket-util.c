@@ -127,9 +127,10 @@ int socket_listen_unix(const char *path, int type)
         r = socket_address(path, &sa);
         if (r < 0)
                 return r;
-        fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
+        /* A socket file left by a process that died would block bind(). */
         (void)unlink(path);
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
                 return -errno;

@@ -16,5 +16,5 @@ int socket_send_fds(int sock, const void *buf, size_t len, const int *fds, size_
 ssize_t socket_recv_fds(int sock, void *buf, size_t cap, int *fds, size_t max_fds, size_t *ret_n_fds);
 /* Connects to a unix socket path of the given type. */
 int socket_connect_unix(const char *path, int type);
-/* Creates, binds and listens on a unix socket path, replacing a stale one. */
+/* Creates, binds and listens on a unix socket path (blocking), replacing a stale one. */
 int socket_listen_unix(const char *path, int type);

@@ -16,6 +16,7 @@
 #include "fd-util.h"
 #include "frame.h"
 #include "json-util.h"
+#include "socket-util.h"
 
 /* Limits on what one connection holds; the host chooses ids, so these bound only itself. */
 #define AGENT_MAX_STREAMS 64
@@ -150,30 +151,15 @@ int agent_new(int ctl_fd, int stream_fd, struct agent **ret)
         return 0;
 }
 
-static int agent_connect_one(const char *path)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
 
 int agent_connect(const char *ctl_socket, const char *stream_socket, struct agent **ret)
 {
         int ctl_fd, stream_fd;
 
-        ctl_fd = agent_connect_one(ctl_socket);
+        ctl_fd = socket_connect_unix(ctl_socket, SOCK_STREAM);
         if (ctl_fd < 0)
                 return ctl_fd;
-        stream_fd = agent_connect_one(stream_socket);
+        stream_fd = socket_connect_unix(stream_socket, SOCK_STREAM);
         if (stream_fd < 0) {
                 safe_close(ctl_fd);
                 return stream_fd;

@@ -23,6 +23,7 @@
 #include "process.h"
 #include "qemu-internal.h"
 #include "qmp.h"
+#include "socket-util.h"
 
 #define QEMU_BINARY "qemu-system-x86_64"
 #define QEMU_VIRTIOFSD "/usr/lib/qemu/virtiofsd"
@@ -122,20 +123,11 @@ static void qemu_remove_files(struct vm *vm)
 
 static int qemu_listen(const char *path, int *ret_fd)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
+        int fd = socket_listen_unix(path, SOCK_STREAM);
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return -errno;
-        /* A socket file left by a VM that died with its owner would block bind(). */
-        (void)unlink(path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
+                return fd;
+        *ret_fd = fd;
         return 0;
 }
 

@@ -6,10 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 
 #include "hypervisor-internal.h"
+#include "socket-util.h"
 #include "macros.h"
 
 /* QEMU's replies are short; a line longer than this is not a reply we expect. */
@@ -181,21 +181,6 @@ int qmp_execute(struct qmp *qmp, const char *command, json_object *args, int tim
         }
 }
 
-static int qmp_open_socket(const char *path)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret)
 {
@@ -208,7 +193,7 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret)
         qmp = calloc(1, sizeof(*qmp));
         if (!qmp)
                 return -ENOMEM;
-        qmp->fd = qmp_open_socket(path);
+        qmp->fd = socket_connect_unix(path, SOCK_STREAM);
         if (qmp->fd < 0)
                 return qmp->fd;
         r = qmp_read(qmp, deadline, &greeting);

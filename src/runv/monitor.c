@@ -551,6 +551,9 @@ static int monitor_listen(struct monitor *m)
         m->listen_fd = socket_listen_unix(m->socket_path, SOCK_SEQPACKET);
         if (m->listen_fd < 0)
                 return m->listen_fd;
+        r = fd_nonblock(m->listen_fd, true);
+        if (r < 0)
+                return r;
         r = agent_watch(m->pod->agent, m->listen_fd, monitor_on_accept, m);
         if (r >= 0)
                 r = agent_watch(m->pod->agent, m->sigfd, monitor_on_signal, m);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "log.h"
 #include "mounts.h"
 #include "process.h"
@@ -28,25 +29,6 @@ struct container_spec {
         struct mounts mounts;
 };
 
-static int container_mkdir_p(const char *path, mode_t mode)
-{
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int pod_mount_share(const char *share)
 {
         const char *type, *options = NULL;
@@ -60,7 +42,7 @@ static int pod_mount_share(const char *share)
         } else {
                 return -EINVAL;
         }
-        r = container_mkdir_p(HYPER_AGENT_SHARE_DIR, 0755);
+        r = mkdir_p(HYPER_AGENT_SHARE_DIR, 0755);
         if (r < 0)
                 return r;
         if (mount(HYPER_AGENT_SHARE_TAG, HYPER_AGENT_SHARE_DIR, type, MS_NODEV, options) < 0)
@@ -318,7 +300,7 @@ static int container_mount_root(struct container *c, const char *rootfs, bool ov
                 rootfs++;
         if (asprintf(&src, "%s/%s", HYPER_AGENT_SHARE_DIR, rootfs) < 0)
                 return -ENOMEM;
-        r = container_mkdir_p(c->root, 0755);
+        r = mkdir_p(c->root, 0755);
         if (r < 0)
                 return r;
         if (overlay)

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hyperctl.h"
+#include "json-util.h"
+
+const char *hc_socket = HC_DEFAULT_SOCKET;
+
+struct hc_transfer {
+        CURL *curl;
+        const struct hc_call *call;
+        struct hc_reply *reply;
+        char *line; /* the unfinished line of a streamed reply */
+        size_t line_len;
+        bool failed;
+};
+
+static void hc_vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+        fputs(prefix, stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
+int hc_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        hc_vmessage("hyperctl: ", fmt, ap);
+        va_end(ap);
+        return HC_EXIT_FAILURE;
+}
+
+int hc_usage_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        hc_vmessage("hyperctl: ", fmt, ap);
+        va_end(ap);
+        return HC_EXIT_USAGE;
+}
+
+char *hc_escape(const char *s)
+{
+        char *e = curl_easy_escape(NULL, s, 0), *copy;
+
+        if (!e)
+                return NULL;
+        copy = strdup(e);
+        curl_free(e);
+        return copy;
+}
+
+static bool hc_streaming(struct hc_transfer *t)
+{
+        long code = 0;
+
+        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+        return code == 200 && (t->call->download || t->call->on_line);
+}
+
+static int hc_keep(struct hc_reply *reply, const char *p, size_t n)
+{
+        char *b;
+
+        if (reply->len + n > HC_MAX_REPLY)
+                return -EFBIG;
+        b = realloc(reply->body, reply->len + n + 1);
+        if (!b)
+                return -ENOMEM;
+        memcpy(b + reply->len, p, n);
+        reply->len += n;
+        b[reply->len] = '\0';
+        reply->body = b;
+        return 0;
+}
+
+/* Hands each complete line to on_line; keeps the rest for the next chunk. */
+static int hc_lines(struct hc_transfer *t, const char *p, size_t n)
+{
+        struct hc_reply tmp = { .body = t->line, .len = t->line_len };
+        char *nl;
+        int r = hc_keep(&tmp, p, n);
+
+        t->line = tmp.body;
+        t->line_len = tmp.len;
+        if (r < 0)
+                return r;
+        while (t->line && (nl = memchr(t->line, '\n', t->line_len))) {
+                *nl = '\0';
+                r = t->call->on_line(t->line, t->call->userdata);
+                t->line_len -= (size_t)(nl + 1 - t->line);
+                memmove(t->line, nl + 1, t->line_len + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static size_t hc_write(char *p, size_t size, size_t nmemb, void *userdata)
+{
+        struct hc_transfer *t = userdata;
+        size_t n = size * nmemb;
+        int r;
+
+        if (!hc_streaming(t))
+                r = hc_keep(t->reply, p, n);
+        else if (t->call->download)
+                r = fwrite(p, 1, n, t->call->download) == n ? 0 : -EIO;
+        else
+                r = hc_lines(t, p, n);
+        if (r < 0)
+                t->failed = true;
+        return r < 0 ? 0 : n;
+}
+
+static CURLcode hc_setup(CURL *curl, const struct hc_call *call, struct hc_transfer *t, char *url, size_t url_size)
+{
+        snprintf(url, url_size, "http://localhost%s", call->path);
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, hc_socket);
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, hc_write);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        if (call->upload) {
+                curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+                curl_easy_setopt(curl, CURLOPT_READDATA, call->upload);
+                if (call->upload_size >= 0)
+                        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->upload_size);
+        } else if (strcmp(call->method, "POST") == 0) {
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+        }
+        return curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call->method);
+}
+
+static int hc_transport_error(CURLcode rc)
+{
+        if (rc == CURLE_COULDNT_CONNECT)
+                return hc_error("cannot connect to hyperd at %s: is it running? (start it with: hyperd)", hc_socket);
+        return hc_error("cannot talk to hyperd at %s: %s", hc_socket, curl_easy_strerror(rc));
+}
+
+int hc_request(const struct hc_call *call, struct hc_reply *reply)
+{
+        struct hc_transfer t = { .call = call, .reply = reply };
+        char url[8192];
+        CURLcode rc;
+
+        *reply = (struct hc_reply){ 0 };
+        if (strlen(call->path) > sizeof(url) - 32)
+                return hc_usage_error("the request path is too long");
+        t.curl = curl_easy_init();
+        if (!t.curl)
+                return hc_error("out of memory");
+        rc = hc_setup(t.curl, call, &t, url, sizeof(url));
+        if (rc == CURLE_OK)
+                rc = curl_easy_perform(t.curl);
+        curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &reply->status);
+        curl_easy_cleanup(t.curl);
+        if (t.line && t.line_len > 0 && call->on_line && !t.failed)
+                call->on_line(t.line, call->userdata);
+        free(t.line);
+        if (t.failed)
+                return hc_error("cannot handle the reply of hyperd (too long, or a write failed)");
+        if (rc != CURLE_OK)
+                return hc_transport_error(rc);
+        return 0;
+}
+
+void hc_reply_done(struct hc_reply *reply)
+{
+        free(reply->body);
+        *reply = (struct hc_reply){ 0 };
+}
+
+int hc_reply_fail(const struct hc_reply *reply)
+{
+        _cleanup_(json_object_putp) struct json_object *o = NULL;
+        const char *msg = NULL;
+
+        if (reply->body && json_parse_object(reply->body, reply->len, &o) >= 0)
+                json_get_string(o, "message", &msg);
+        if (msg)
+                return hc_error("Error response from daemon: %s", msg);
+        return hc_error("Error response from daemon: HTTP %ld", reply->status);
+}
+
+int hc_get_json(const char *path, struct json_object **ret)
+{
+        struct hc_call call = { .method = "GET", .path = path };
+        struct hc_reply reply;
+        int r;
+
+        r = hc_request(&call, &reply);
+        if (r != 0)
+                return r;
+        if (reply.status != 200)
+                r = hc_reply_fail(&reply);
+        else if (!reply.body || !(*ret = json_tokener_parse(reply.body)))
+                r = hc_error("hyperd sent a reply that is not JSON");
+        hc_reply_done(&reply);
+        return r;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * hyperctl: the CLI of hyperd, one file per verb. Every verb talks to
+ * hyperd's REST API (docs/api.md) through client.c.
+ *
+ * Exit codes, as Docker's CLI: 0 done; 1 the daemon refused (its message
+ * is printed), hyperd could not be reached, or a local file failed;
+ * 125 hyperctl itself was used wrongly (unknown command or flag, missing
+ * argument).
+ */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "macros.h"
+
+#define HC_EXIT_FAILURE 1
+#define HC_EXIT_USAGE 125
+#define HC_DEFAULT_SOCKET "/run/hyper/hyperd.sock"
+/* The most of a reply hyperctl keeps in memory (archives go to files). */
+#define HC_MAX_REPLY (64u << 20)
+
+struct hc_reply {
+        long status;
+        char *body;
+        size_t len;
+};
+
+/* Streaming options of one request; all may be left zero. */
+struct hc_call {
+        const char *method;
+        const char *path;  /* "/v1/..." with the query, parts already escaped */
+        FILE *upload;      /* request body */
+        long long upload_size; /* -1: unknown (chunked) */
+        FILE *download;    /* a 200 reply's body goes here instead of into memory */
+        /* Each line of a 200 reply, as it arrives, instead of keeping it. */
+        int (*on_line)(const char *line, void *userdata);
+        void *userdata;
+};
+
+extern const char *hc_socket;
+
+int hc_error(const char *fmt, ...) _printf_(1, 2);
+int hc_usage_error(const char *fmt, ...) _printf_(1, 2);
+/* Sends a request; returns 0 with *reply filled, or an exit code after saying what went wrong. */
+int hc_request(const struct hc_call *call, struct hc_reply *reply);
+void hc_reply_done(struct hc_reply *reply);
+/* Prints the daemon's message for a reply that is not 2xx; returns HC_EXIT_FAILURE. */
+int hc_reply_fail(const struct hc_reply *reply);
+/* A GET that must answer 200 with JSON: *ret gets it, or an exit code is returned. */
+int hc_get_json(const char *path, struct json_object **ret);
+/* Percent-encodes s for a path segment or a query value. */
+char *hc_escape(const char *s);
+
+int hc_cmd_version(int argc, char **argv);
+int hc_cmd_info(int argc, char **argv);
+int hc_cmd_images(int argc, char **argv);
+int hc_cmd_pull(int argc, char **argv);
+int hc_cmd_rmi(int argc, char **argv);
+int hc_cmd_load(int argc, char **argv);
+int hc_cmd_save(int argc, char **argv);
+int hc_cmd_tag(int argc, char **argv);
+int hc_cmd_inspect(int argc, char **argv);

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+
+struct db {
+        sqlite3 *conn;
+        pthread_mutex_t lock;
+};
+
+/* Append only: migration i takes the schema from version i to i + 1. */
+static const char *const db_migrations[] = {
+        "CREATE TABLE daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE image_refs (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL, seen INTEGER NOT NULL);",
+};
+
+int db_latest_version(void)
+{
+        return (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
+}
+
+static int db_errno(int rc)
+{
+        switch (rc) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_CANTOPEN:
+        case SQLITE_PERM:
+        case SQLITE_READONLY:
+                return -EACCES;
+        case SQLITE_NOTADB:
+        case SQLITE_CORRUPT:
+                return -EBADMSG;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        default:
+                return -EIO;
+        }
+}
+
+static int db_exec(struct db *db, const char *sql)
+{
+        return db_errno(sqlite3_exec(db->conn, sql, NULL, NULL, NULL));
+}
+
+/* Runs a query whose one result is an integer; *ret untouched when there is no row (-ENOENT). */
+static int db_query_int(struct db *db, const char *sql, int64_t *ret)
+{
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
+}
+
+static int db_read_version(struct db *db, int *ret)
+{
+        int64_t v = 0;
+        int r;
+
+        r = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        if (r < 0)
+                return r;
+        r = db_query_int(db, "SELECT version FROM schema_version", &v);
+        if (r == -ENOENT) {
+                r = db_exec(db, "INSERT INTO schema_version (version) VALUES (0)");
+                v = 0;
+        }
+        if (r < 0)
+                return r;
+        *ret = (int)v;
+        return 0;
+}
+
+/* Applies migration `from` (to version from + 1) in one transaction. */
+static int db_migrate_one(struct db *db, int from)
+{
+        char sql[96];
+        int r;
+
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        r = db_exec(db, db_migrations[from]);
+        if (r >= 0) {
+                snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d", from + 1);
+                r = db_exec(db, sql);
+        }
+        if (r >= 0)
+                return db_exec(db, "COMMIT");
+        db_exec(db, "ROLLBACK");
+        return r;
+}
+
+static int db_migrate(struct db *db, char **ret_error)
+{
+        int v, r;
+
+        r = db_read_version(db, &v);
+        if (r < 0)
+                return r;
+        if (v < 0 || v > db_latest_version()) {
+                if (ret_error && asprintf(ret_error, "the database has schema version %d; this hyperd knows %d",
+                                          v, db_latest_version()) < 0)
+                        *ret_error = NULL;
+                return -EPROTONOSUPPORT;
+        }
+        for (; v < db_latest_version(); v++) {
+                r = db_migrate_one(db, v);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int db_configure(struct db *db)
+{
+        int r;
+
+        sqlite3_busy_timeout(db->conn, 5000);
+        sqlite3_extended_result_codes(db->conn, 0);
+        r = db_exec(db, "PRAGMA foreign_keys = ON");
+        if (r >= 0)
+                r = db_exec(db, "PRAGMA journal_mode = WAL");
+        return r;
+}
+
+int db_open(const char *path, struct db **ret, char **ret_error)
+{
+        struct db *db = calloc(1, sizeof(*db));
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (!db)
+                return -ENOMEM;
+        pthread_mutex_init(&db->lock, NULL);
+        r = db_errno(sqlite3_open_v2(path, &db->conn,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL));
+        if (r >= 0)
+                r = db_configure(db);
+        if (r >= 0)
+                r = db_migrate(db, ret_error);
+        if (r < 0) {
+                if (ret_error && !*ret_error && asprintf(ret_error, "cannot open the database %s: %s", path,
+                                                         db->conn ? sqlite3_errmsg(db->conn) : strerror(-r)) < 0)
+                        *ret_error = NULL;
+                db_close(db);
+                return r;
+        }
+        *ret = db;
+        return 0;
+}
+
+void db_close(struct db *db)
+{
+        if (!db)
+                return;
+        sqlite3_close(db->conn);
+        pthread_mutex_destroy(&db->lock);
+        free(db);
+}
+
+int db_schema_version(struct db *db, int *ret)
+{
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_read_version(db, ret);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+static int db_get_text_locked(struct db *db, const char *sql, const char *arg, char **ret)
+{
+        sqlite3_stmt *st = NULL;
+        char *v = NULL;
+        int rc;
+
+        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                v = strdup((const char *)sqlite3_column_text(st, 0));
+                if (!v)
+                        rc = SQLITE_NOMEM;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW)
+                return rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
+        *ret = v;
+        return 0;
+}
+
+int db_daemon_get(struct db *db, const char *key, char **ret)
+{
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_get_text_locked(db, "SELECT value FROM daemon WHERE key = ?1", key, ret);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+static int db_daemon_set_locked(struct db *db, const char *key, const char *value)
+{
+        sqlite3_stmt *st = NULL;
+        int rc;
+
+        rc = sqlite3_prepare_v2(db->conn, "INSERT OR REPLACE INTO daemon (key, value) VALUES (?1, ?2)", -1, &st,
+                                NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return db_errno(rc);
+}
+
+int db_daemon_set(struct db *db, const char *key, const char *value)
+{
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_daemon_set_locked(db, key, value);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+/* 128 random bits as hex, from /dev/urandom. */
+static int db_random_id(char ret[33])
+{
+        unsigned char b[16];
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, b, sizeof(b));
+        close(fd);
+        if (n != (ssize_t)sizeof(b))
+                return -EIO;
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(ret + 2 * i, 3, "%02x", b[i]);
+        return 0;
+}
+
+static int db_daemon_started_locked(struct db *db, const char *now)
+{
+        char id[33], starts[24];
+        int64_t n = 0;
+        int r;
+
+        r = db_query_int(db, "SELECT CAST(value AS INTEGER) FROM daemon WHERE key = 'starts'", &n);
+        if (r == -ENOENT) {
+                r = db_random_id(id);
+                if (r >= 0)
+                        r = db_daemon_set_locked(db, "id", id);
+                if (r >= 0)
+                        r = db_daemon_set_locked(db, "created", now);
+        }
+        if (r < 0)
+                return r;
+        snprintf(starts, sizeof(starts), "%" PRId64, n + 1);
+        r = db_daemon_set_locked(db, "starts", starts);
+        if (r >= 0)
+                r = db_daemon_set_locked(db, "last-start", now);
+        return r;
+}
+
+int db_daemon_started(struct db *db)
+{
+        char now[24];
+        int r;
+
+        snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+        pthread_mutex_lock(&db->lock);
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r >= 0) {
+                r = db_daemon_started_locked(db, now);
+                if (r >= 0)
+                        r = db_exec(db, "COMMIT");
+                else
+                        db_exec(db, "ROLLBACK");
+        }
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+static int db_image_refs_insert(struct db *db, char *const *refs, char *const *ids, size_t n)
+{
+        sqlite3_stmt *st = NULL;
+        int rc;
+
+        rc = sqlite3_prepare_v2(db->conn, "INSERT OR REPLACE INTO image_refs (ref, image_id, seen) VALUES (?1, ?2, ?3)",
+                                -1, &st, NULL);
+        for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+                sqlite3_reset(st);
+                rc = sqlite3_bind_text(st, 1, refs[i], -1, SQLITE_TRANSIENT);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_TRANSIENT);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+                if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+                        rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        return db_errno(rc);
+}
+
+int db_image_refs_replace(struct db *db, char *const *refs, char *const *ids, size_t n)
+{
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r >= 0) {
+                r = db_exec(db, "DELETE FROM image_refs");
+                if (r >= 0)
+                        r = db_image_refs_insert(db, refs, ids, n);
+                if (r >= 0)
+                        r = db_exec(db, "COMMIT");
+                else
+                        db_exec(db, "ROLLBACK");
+        }
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+int db_image_refs_count(struct db *db, uint64_t *ret)
+{
+        int64_t n = 0;
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_query_int(db, "SELECT COUNT(*) FROM image_refs", &n);
+        pthread_mutex_unlock(&db->lock);
+        if (r < 0)
+                return r;
+        *ret = (uint64_t)n;
+        return 0;
+}
+
+int db_image_ref_get(struct db *db, const char *ref, char **ret_id)
+{
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_get_text_locked(db, "SELECT image_id FROM image_refs WHERE ref = ?1", ref, ret_id);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * hyperd's state in SQLite (ROOT/hyperd.db). The schema has a version,
+ * kept in the one-row table schema_version; db_open() applies each
+ * migration the file lacks, in order, one transaction each, and refuses a
+ * file made by a newer hyperd. To change the schema, append a migration
+ * to db_migrations[] in db.c; never edit one that has shipped.
+ *
+ * Version 1:
+ *   daemon(key TEXT PRIMARY KEY, value TEXT NOT NULL)
+ *       "id" (random, made once), "created", "last-start", "starts"
+ *   image_refs(ref TEXT PRIMARY KEY, image_id TEXT NOT NULL, seen INTEGER NOT NULL)
+ *       the names the image store had after hyperd's last change to it;
+ *       the store's images.json stays the truth (docs/image-store.md).
+ *
+ * Pods, containers, execs and volumes get their own tables in later
+ * migrations. One connection serves all threads: each call takes the
+ * connection's mutex for its statements.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macros.h"
+
+struct db;
+
+int db_open(const char *path, struct db **ret, char **ret_error);
+void db_close(struct db *db);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct db *, db_close)
+
+/* The version of the file (after migrations, the latest one). */
+int db_schema_version(struct db *db, int *ret);
+int db_latest_version(void);
+
+int db_daemon_get(struct db *db, const char *key, char **ret);
+int db_daemon_set(struct db *db, const char *key, const char *value);
+/* Records a start: makes "id" and "created" the first time, bumps "starts". */
+int db_daemon_started(struct db *db);
+
+/* Replaces every image reference with n (ref, id) pairs, in one transaction. */
+int db_image_refs_replace(struct db *db, char *const *refs, char *const *ids, size_t n);
+int db_image_refs_count(struct db *db, uint64_t *ret);
+/* The image id a reference had, or -ENOENT. */
+int db_image_ref_get(struct db *db, const char *ref, char **ret_id);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * The daemon's shared state and the handlers of the REST API. Each
+ * handler answers one route (router.h) and queues exactly one response;
+ * http.c owns the connection, the request body and the error replies.
+ */
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "router.h"
+
+/* Bodies of requests that are not uploads: none of the current routes reads one. */
+#define HTTP_MAX_SMALL_BODY (64 * 1024)
+
+struct hyperd {
+        struct config *config;
+        struct db *db;
+        char *upload_dir; /* ROOT/hyperd/tmp: uploads and archives being saved */
+        char *kernel, *initrd; /* what pods would boot, or NULL */
+        bool kvm;
+        time_t started;
+};
+
+struct request {
+        struct hyperd *hd;
+        struct route route;
+        char *upload_path; /* the body of an upload, as it arrives */
+        int upload_fd;
+        uint64_t body_len;
+        bool responded; /* a response was queued before the body */
+};
+
+/* http.c */
+int http_status_from_errno(int r);
+enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned status, struct json_object *o);
+enum MHD_Result http_reply_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...) _printf_(3, 4);
+/* Replies with error (taken) when set, else "what: strerror"; the status follows r. */
+enum MHD_Result http_reply_errno(struct MHD_Connection *c, int r, char *error, const char *what);
+const char *http_query(struct MHD_Connection *c, const char *key);
+/* Makes a file under hd->upload_dir for a temporary archive. */
+int http_temp_file(struct hyperd *hd, char **ret_path, int *ret_fd);
+enum MHD_Result http_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls);
+void http_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
+
+/* api-system.c */
+enum MHD_Result api_version(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_info(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+
+/* api-images.c */
+int api_images_sync(struct hyperd *hd);
+enum MHD_Result api_images_list(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_image_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_image_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_image_tag(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_images_load(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_image_save(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_images_pull(struct hyperd *hd, struct MHD_Connection *c, struct request *req);

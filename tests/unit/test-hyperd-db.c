@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hyperd's SQLite state: migrations, a newer or broken file refused, the daemon record, image names. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "test.h"
+
+static char dir[] = "/tmp/test-hyperd-db.XXXXXX";
+static char path[256];
+
+static void test_fresh_and_reopen(void)
+{
+        struct db *db = NULL;
+        char *v = NULL, *error = NULL;
+        int version = -1;
+
+        CHECK(db_open(path, &db, &error) == 0);
+        CHECK(db_schema_version(db, &version) == 0 && version == db_latest_version() && version >= 1);
+        CHECK(db_daemon_get(db, "id", &v) == -ENOENT);
+        CHECK(db_daemon_started(db) == 0);
+        CHECK(db_daemon_get(db, "id", &v) == 0 && strlen(v) == 32);
+        db_close(db);
+
+        /* Reopened: nothing migrated twice, the id kept, the start counted. */
+        db = NULL;
+        CHECK(db_open(path, &db, &error) == 0);
+        CHECK(db_daemon_started(db) == 0);
+        {
+                char *v2 = NULL, *starts = NULL;
+                CHECK(db_daemon_get(db, "id", &v2) == 0 && strcmp(v, v2) == 0);
+                CHECK(db_daemon_get(db, "starts", &starts) == 0 && strcmp(starts, "2") == 0);
+                free(v2);
+                free(starts);
+        }
+        CHECK(db_daemon_set(db, "note", "it's \"quoted\"; DROP TABLE daemon") == 0);
+        free(v);
+        v = NULL;
+        CHECK(db_daemon_get(db, "note", &v) == 0 && strcmp(v, "it's \"quoted\"; DROP TABLE daemon") == 0);
+        free(v);
+        db_close(db);
+}
+
+static void test_image_refs(void)
+{
+        char *refs[] = { "docker.io/library/a:latest", "b:1", "c'; --" };
+        char *ids[] = { "sha256:1", "sha256:1", "sha256:2" };
+        struct db *db = NULL;
+        char *id = NULL;
+        uint64_t n = 99;
+
+        CHECK(db_open(path, &db, NULL) == 0);
+        CHECK(db_image_refs_count(db, &n) == 0 && n == 0);
+        CHECK(db_image_refs_replace(db, refs, ids, 3) == 0);
+        CHECK(db_image_refs_count(db, &n) == 0 && n == 3);
+        CHECK(db_image_ref_get(db, "c'; --", &id) == 0 && strcmp(id, "sha256:2") == 0);
+        free(id);
+        CHECK(db_image_refs_replace(db, refs + 1, ids + 1, 1) == 0);
+        CHECK(db_image_refs_count(db, &n) == 0 && n == 1);
+        CHECK(db_image_ref_get(db, "docker.io/library/a:latest", &id) == -ENOENT);
+        CHECK(db_image_refs_replace(db, NULL, NULL, 0) == 0);
+        CHECK(db_image_refs_count(db, &n) == 0 && n == 0);
+        db_close(db);
+}
+
+static void set_version(int v)
+{
+        sqlite3 *conn = NULL;
+        char sql[64];
+
+        CHECK(sqlite3_open(path, &conn) == SQLITE_OK);
+        snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d", v);
+        CHECK(sqlite3_exec(conn, sql, NULL, NULL, NULL) == SQLITE_OK);
+        sqlite3_close(conn);
+}
+
+static void test_newer_refused(void)
+{
+        struct db *db = NULL;
+        char *error = NULL;
+
+        set_version(db_latest_version() + 1);
+        CHECK(db_open(path, &db, &error) == -EPROTONOSUPPORT && !db);
+        CHECK(error && strstr(error, "schema version"));
+        free(error);
+        set_version(db_latest_version());
+        CHECK(db_open(path, &db, NULL) == 0);
+        db_close(db);
+}
+
+static void test_not_a_database(void)
+{
+        char bad[300];
+        struct db *db = NULL;
+        char *error = NULL;
+        int fd;
+
+        snprintf(bad, sizeof(bad), "%s/bad.db", dir);
+        fd = open(bad, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        CHECK(fd >= 0);
+        {
+                static const char junk[] = "this is not sqlite, but long enough for sqlite to read its header.....";
+                CHECK(write(fd, junk, sizeof(junk)) == (ssize_t)sizeof(junk));
+        }
+        close(fd);
+        CHECK(db_open(bad, &db, &error) < 0 && !db);
+        CHECK(error && strstr(error, bad));
+        free(error);
+        error = NULL;
+        CHECK(db_open("/nonexistent/dir/x.db", &db, &error) < 0 && !db);
+        free(error);
+        unlink(bad);
+}
+
+int main(void)
+{
+        char cmd[300];
+
+        CHECK(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/hyperd.db", dir);
+        test_fresh_and_reopen();
+        test_image_refs();
+        test_newer_refused();
+        test_not_a_database();
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+        printf("ok\n");
+        return 0;
+}

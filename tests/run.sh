@@ -108,6 +108,8 @@ if kdir=$("$src/scripts/build-kernel.sh"); then
 else
     fail_one "no guest kernel (scripts/build-kernel.sh failed)"
 fi
+# hyperd.bats runs the daemon and the CLI of this build.
+export HYPERD=$build/src/hyperd/hyperd HYPERCTL=$build/src/hyperctl/hyperctl
 
 phase "unit tests ($build)"
 meson_run "$build" unit

@@ -16,7 +16,7 @@
 #include "fs-util.h"
 #include "guest.h"
 #include "hyperd.h"
-#include "hypervisor-internal.h"
+#include "hypervisor.h"
 #include "log.h"
 
 struct hyperd_args {

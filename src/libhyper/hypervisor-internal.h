@@ -11,8 +11,6 @@ int64_t hypervisor_deadline(int timeout_ms);
 /* What poll() wants: -1 for no deadline, 0 once it has passed. */
 int hypervisor_remaining_ms(int64_t deadline);
 
-/* True when /dev/kvm opens and creates a VM: the only proof that KVM works. */
-bool hypervisor_kvm_usable(void);
 /* The host TSC frequency in kHz, measured against CLOCK_MONOTONIC_RAW; 0 when unknown. */
 unsigned long hypervisor_tsc_khz(void);
 

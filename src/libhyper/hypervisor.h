@@ -95,6 +95,11 @@ struct hypervisor_ops {
 extern const struct hypervisor_ops qemu_ops;
 
 const struct hypervisor_ops *hypervisor_find(const char *name);
+/*
+ * True when /dev/kvm opens and creates a VM. That it can run a guest is
+ * only known at launch: the QEMU driver falls back to TCG when it cannot.
+ */
+bool hypervisor_kvm_usable(void);
 
 static inline void vm_freep(struct vm **vm)
 {

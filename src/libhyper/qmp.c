@@ -56,7 +56,7 @@ static int qmp_send(struct qmp *qmp, json_object *msg)
 /* Takes the first complete line out of the buffer and parses it. */
 static int qmp_take_line(struct qmp *qmp, json_object **ret)
 {
-        char *nl = memchr(qmp->buf, '\n', qmp->len);
+        char *nl = qmp->len > 0 ? memchr(qmp->buf, '\n', qmp->len) : NULL;
         size_t n;
         json_object *o;
 

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * recvtty SOCKET: a console-socket client for tests, as runc's own test
- * tool is. It listens on SOCKET, takes the one pty master a runtime sends,
- * and copies the pty's output to stdout and its own stdin to the pty,
- * until the pty closes.
+ * recvtty SOCKET [ROWS COLS DELAY_MS]: a console-socket client for tests,
+ * as runc's own test tool is. It listens on SOCKET, takes the one pty
+ * master a runtime sends, and copies the pty's output to stdout and its
+ * own stdin to the pty, until the pty closes. With ROWS and COLS it
+ * resizes the terminal DELAY_MS after it got the master, as a user
+ * resizing their window would.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,9 +35,17 @@ int main(int argc, char **argv)
         char name[256];
         struct pollfd p[2];
 
-        if (argc != 2) {
-                fprintf(stderr, "usage: recvtty SOCKET\n");
+        struct winsize ws = { 0 };
+        int delay_ms = -1;
+
+        if (argc != 2 && argc != 5) {
+                fprintf(stderr, "usage: recvtty SOCKET [ROWS COLS DELAY_MS]\n");
                 return 2;
+        }
+        if (argc == 5) {
+                ws.ws_row = (unsigned short)atoi(argv[2]);
+                ws.ws_col = (unsigned short)atoi(argv[3]);
+                delay_ms = atoi(argv[4]);
         }
         lfd = socket_listen_unix(argv[1], SOCK_STREAM);
         if (lfd < 0) {
@@ -51,8 +63,14 @@ int main(int argc, char **argv)
         p[0] = (struct pollfd){ .fd = master, .events = POLLIN };
         p[1] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
         for (;;) {
-                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                int n = poll(p, 2, delay_ms);
+                if (n < 0 && errno != EINTR)
                         return 1;
+                if (n == 0 && delay_ms >= 0) {
+                        ioctl(master, TIOCSWINSZ, &ws);
+                        delay_ms = -1;
+                        continue;
+                }
                 if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
                         if (copy_once(master, STDOUT_FILENO) < 0)
                                 return 0;

@@ -187,6 +187,17 @@ status_of() {
     grep -q '^/dev/pts/' "$HYT_DIR/work/tty.out"
     grep -q done "$HYT_DIR/work/tty.out"
     rv delete t1
+    # A resize of the client's terminal reaches the process's.
+    b=$(hyt_bundle resize '.process.terminal = true | .process.args = ["sh", "-c", "sleep 4; stty size"]')
+    "$RECVTTY" "$HYT_DIR/work/resize.sock" 33 99 2500 </dev/null >"$HYT_DIR/work/resize.out" &
+    rpid=$!
+    for i in $(seq 50); do [ -S "$HYT_DIR/work/resize.sock" ] && break; sleep 0.1; done
+    rv create --bundle "$b" --console-socket "$HYT_DIR/work/resize.sock" t3 </dev/null >/dev/null 2>&1
+    rv start t3
+    for i in $(seq 150); do [ "$(status_of t3)" = stopped ] && break; sleep 0.1; done
+    wait "$rpid" || true
+    grep -q '^33 99' "$HYT_DIR/work/resize.out"
+    rv delete t3
     # Without a console socket, a detached terminal is refused, as runc does.
     run rv create --bundle "$b" t2
     [ "$status" = 1 ]

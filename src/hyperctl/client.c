@@ -133,6 +133,9 @@ static CURLcode hc_setup(CURL *curl, const struct hc_call *call, struct hc_trans
                 curl_easy_setopt(curl, CURLOPT_READDATA, call->upload);
                 if (call->upload_size >= 0)
                         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->upload_size);
+        } else if (call->body) {
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call->body);
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(call->body));
         } else if (strcmp(call->method, "POST") == 0) {
                 curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
                 curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
@@ -150,6 +153,7 @@ static int hc_transport_error(CURLcode rc)
 int hc_request(const struct hc_call *call, struct hc_reply *reply)
 {
         struct hc_transfer t = { .call = call, .reply = reply };
+        struct curl_slist *headers = NULL;
         char url[8192];
         CURLcode rc;
 
@@ -159,11 +163,16 @@ int hc_request(const struct hc_call *call, struct hc_reply *reply)
         t.curl = curl_easy_init();
         if (!t.curl)
                 return hc_error("out of memory");
+        if (call->body)
+                headers = curl_slist_append(NULL, "Content-Type: application/json");
         rc = hc_setup(t.curl, call, &t, url, sizeof(url));
+        if (rc == CURLE_OK && headers)
+                rc = curl_easy_setopt(t.curl, CURLOPT_HTTPHEADER, headers);
         if (rc == CURLE_OK)
                 rc = curl_easy_perform(t.curl);
         curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &reply->status);
         curl_easy_cleanup(t.curl);
+        curl_slist_free_all(headers);
         if (t.line && t.line_len > 0 && call->on_line && !t.failed)
                 call->on_line(t.line, call->userdata);
         free(t.line);
@@ -207,4 +216,31 @@ int hc_get_json(const char *path, struct json_object **ret)
                 r = hc_error("hyperd sent a reply that is not JSON");
         hc_reply_done(&reply);
         return r;
+}
+
+int hc_call_json(const char *method, const char *path, const char *body, struct json_object **ret)
+{
+        struct hc_call call = { .method = method, .path = path, .body = body };
+        struct hc_reply reply;
+        int r;
+
+        r = hc_request(&call, &reply);
+        if (r != 0)
+                return r;
+        if (reply.status < 200 || reply.status > 299)
+                r = hc_reply_fail(&reply);
+        else if (ret && (!reply.body || !(*ret = json_tokener_parse(reply.body))))
+                r = hc_error("hyperd sent a reply that is not JSON");
+        hc_reply_done(&reply);
+        return r;
+}
+
+char *hc_container_path(const char *id, const char *what)
+{
+        _cleanup_free_ char *esc = hc_escape(id);
+        char *p;
+
+        if (!esc || asprintf(&p, "/v1/containers/%s%s%s", esc, what ? "/" : "", what ? what : "") < 0)
+                return NULL;
+        return p;
 }

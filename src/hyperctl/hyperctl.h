@@ -35,6 +35,7 @@ struct hc_call {
         const char *method;
         const char *path;  /* "/v1/..." with the query, parts already escaped */
         FILE *upload;      /* request body */
+        const char *body;  /* or a JSON request body */
         long long upload_size; /* -1: unknown (chunked) */
         FILE *download;    /* a 200 reply's body goes here instead of into memory */
         /* Each line of a 200 reply, as it arrives, instead of keeping it. */
@@ -55,6 +56,10 @@ int hc_reply_fail(const struct hc_reply *reply);
 int hc_get_json(const char *path, struct json_object **ret);
 /* Percent-encodes s for a path segment or a query value. */
 char *hc_escape(const char *s);
+/* A request whose 2xx reply is JSON (*ret may be NULL to drop it); an exit code otherwise. */
+int hc_call_json(const char *method, const char *path, const char *body, struct json_object **ret);
+/* "/v1/containers/ID/WHAT" (WHAT may be NULL), the id escaped; NULL when out of memory. */
+char *hc_container_path(const char *id, const char *what);
 
 int hc_cmd_version(int argc, char **argv);
 int hc_cmd_info(int argc, char **argv);
@@ -65,3 +70,12 @@ int hc_cmd_load(int argc, char **argv);
 int hc_cmd_save(int argc, char **argv);
 int hc_cmd_tag(int argc, char **argv);
 int hc_cmd_inspect(int argc, char **argv);
+int hc_cmd_run(int argc, char **argv);
+int hc_cmd_ps(int argc, char **argv);
+int hc_cmd_logs(int argc, char **argv);
+int hc_cmd_stop(int argc, char **argv);
+int hc_cmd_kill(int argc, char **argv);
+int hc_cmd_rm(int argc, char **argv);
+int hc_cmd_exec(int argc, char **argv);
+/* Prints a container's log (tail: NULL for all) to stdout. */
+int hc_print_logs(const char *id, const char *tail);

@@ -22,7 +22,14 @@ static const struct hc_verb hc_verbs[] = {
         { "load", hc_cmd_load, "load images from a docker save or OCI archive" },
         { "save", hc_cmd_save, "save an image to an archive" },
         { "tag", hc_cmd_tag, "give an image another name" },
-        { "inspect", hc_cmd_inspect, "show images' records as JSON" },
+        { "inspect", hc_cmd_inspect, "show containers' or images' records as JSON" },
+        { "run", hc_cmd_run, "run a command in a new container, in its own VM" },
+        { "ps", hc_cmd_ps, "list containers" },
+        { "logs", hc_cmd_logs, "print a container's output" },
+        { "exec", hc_cmd_exec, "run a command in a running container" },
+        { "stop", hc_cmd_stop, "stop containers (SIGTERM, then SIGKILL)" },
+        { "kill", hc_cmd_kill, "send a signal to containers" },
+        { "rm", hc_cmd_rm, "remove containers" },
 };
 
 static void hc_usage(FILE *f)

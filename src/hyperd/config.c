@@ -41,7 +41,8 @@ int config_init(struct config *c)
 {
         *c = (struct config){ .max_upload = CONFIG_DEFAULT_MAX_UPLOAD, .max_clients = CONFIG_DEFAULT_MAX_CLIENTS };
         if (config_set_string(&c->socket, HYPERD_DEFAULT_SOCKET) < 0 ||
-            config_set_string(&c->root, HYPERD_DEFAULT_ROOT) < 0) {
+            config_set_string(&c->root, HYPERD_DEFAULT_ROOT) < 0 ||
+            config_set_string(&c->runv_root, HYPERD_DEFAULT_RUNV_ROOT) < 0) {
                 config_done(c);
                 return -ENOMEM;
         }
@@ -52,6 +53,7 @@ void config_done(struct config *c)
 {
         free(c->socket);
         free(c->root);
+        free(c->runv_root);
         free(c->group);
         free(c->log_file);
         *c = (struct config){ 0 };
@@ -74,6 +76,8 @@ int config_set(struct config *c, const char *key, const char *value)
                 return config_set_path(&c->socket, value);
         if (strcmp(key, "root") == 0)
                 return config_set_path(&c->root, value);
+        if (strcmp(key, "runv-root") == 0)
+                return config_set_path(&c->runv_root, value);
         if (strcmp(key, "log-file") == 0)
                 return config_set_path(&c->log_file, value);
         if (strcmp(key, "group") == 0)

@@ -18,12 +18,14 @@
 #define HYPERD_DEFAULT_CONFIG "/etc/hyper/hyperd.conf"
 #define HYPERD_DEFAULT_SOCKET "/run/hyper/hyperd.sock"
 #define HYPERD_DEFAULT_ROOT "/var/lib/hyper"
+#define HYPERD_DEFAULT_RUNV_ROOT "/run/hyper/runv"
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_LINE 4096
 
 struct config {
         char *socket;   /* the API socket */
         char *root;     /* the image store and hyperd.db */
+        char *runv_root; /* runv's state root: one folder per running container */
         char *group;    /* group that may use the socket; NULL: root only */
         char *log_file; /* NULL: stderr */
         bool debug;
@@ -33,7 +35,7 @@ struct config {
 
 int config_init(struct config *c);
 void config_done(struct config *c);
-/* Sets one key ("socket", "root", "group", "log-file", "debug", "max-upload", "max-clients"). */
+/* Sets one key ("socket", "root", "runv-root", "group", "log-file", "debug", "max-upload", "max-clients"). */
 int config_set(struct config *c, const char *key, const char *value);
 /* Parses a whole file's text; on failure *ret_error says which line and why. */
 int config_parse(struct config *c, const char *text, size_t len, char **ret_error);

@@ -21,6 +21,9 @@ struct db {
 static const char *const db_migrations[] = {
         "CREATE TABLE daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         "CREATE TABLE image_refs (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL, seen INTEGER NOT NULL);",
+        "CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image TEXT NOT NULL,"
+        " image_id TEXT NOT NULL, command TEXT NOT NULL, created INTEGER NOT NULL,"
+        " auto_remove INTEGER NOT NULL DEFAULT 0);",
 };
 
 int db_latest_version(void)
@@ -373,4 +376,153 @@ int db_image_ref_get(struct db *db, const char *ref, char **ret_id)
         r = db_get_text_locked(db, "SELECT image_id FROM image_refs WHERE ref = ?1", ref, ret_id);
         pthread_mutex_unlock(&db->lock);
         return r;
+}
+
+void db_container_done(struct db_container *c)
+{
+        free(c->id);
+        free(c->name);
+        free(c->image);
+        free(c->image_id);
+        free(c->command);
+        *c = (struct db_container){ 0 };
+}
+
+void db_container_free_array(struct db_container *a, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                db_container_done(&a[i]);
+        free(a);
+}
+
+static int db_bind_container(sqlite3_stmt *st, const struct db_container *c)
+{
+        const char *text[] = { c->id, c->name, c->image, c->image_id, c->command };
+        int rc = SQLITE_OK;
+
+        for (int i = 0; rc == SQLITE_OK && i < 5; i++)
+                rc = sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(st, 6, c->created);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int(st, 7, c->auto_remove);
+        return rc;
+}
+
+int db_container_add(struct db *db, const struct db_container *c)
+{
+        sqlite3_stmt *st = NULL;
+        int rc;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn,
+                                "INSERT INTO containers (id, name, image, image_id, command, created, auto_remove)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = db_bind_container(st, c);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        return rc == SQLITE_CONSTRAINT ? -EEXIST : db_errno(rc);
+}
+
+static int db_container_read(sqlite3_stmt *st, struct db_container *ret)
+{
+        char **text[] = { &ret->id, &ret->name, &ret->image, &ret->image_id, &ret->command };
+
+        *ret = (struct db_container){ 0 };
+        for (int i = 0; i < 5; i++) {
+                const char *v = (const char *)sqlite3_column_text(st, i);
+
+                *text[i] = strdup(v ? v : "");
+                if (!*text[i]) {
+                        db_container_done(ret);
+                        return -ENOMEM;
+                }
+        }
+        ret->created = sqlite3_column_int64(st, 5);
+        ret->auto_remove = sqlite3_column_int(st, 6) != 0;
+        return 0;
+}
+
+#define DB_CONTAINER_COLUMNS "SELECT id, name, image, image_id, command, created, auto_remove FROM containers"
+
+/* Every row of a query on containers with at most one text parameter. */
+static int db_containers_query(struct db *db, const char *sql, const char *arg, struct db_container **ret,
+                               size_t *ret_n)
+{
+        struct db_container *a = NULL, *b;
+        sqlite3_stmt *st = NULL;
+        size_t n = 0;
+        int rc, r = 0;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && arg)
+                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                b = realloc(a, (n + 1) * sizeof(*a));
+                r = b ? db_container_read(st, &b[n]) : -ENOMEM;
+                a = b ? b : a;
+                n += r >= 0;
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        if (r < 0) {
+                db_container_free_array(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+int db_container_list(struct db *db, struct db_container **ret, size_t *ret_n)
+{
+        return db_containers_query(db, DB_CONTAINER_COLUMNS " ORDER BY created DESC, id", NULL, ret, ret_n);
+}
+
+int db_container_get(struct db *db, const char *key, struct db_container *ret)
+{
+        struct db_container *a = NULL;
+        size_t n = 0;
+        int r;
+
+        /* The full id or the name first; then an id prefix of 4 or more, if only one container has it. */
+        r = db_containers_query(db, DB_CONTAINER_COLUMNS " WHERE id = ?1 OR name = ?1", key, &a, &n);
+        if (r >= 0 && n == 0 && strlen(key) >= 4 && strspn(key, "0123456789abcdef") == strlen(key)) {
+                free(a);
+                r = db_containers_query(db, DB_CONTAINER_COLUMNS " WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+                                        key, &a, &n);
+        }
+        if (r < 0)
+                return r;
+        if (n != 1) {
+                db_container_free_array(a, n);
+                return n == 0 ? -ENOENT : -ENOTUNIQ;
+        }
+        *ret = a[0];
+        free(a);
+        return 0;
+}
+
+int db_container_remove(struct db *db, const char *id)
+{
+        sqlite3_stmt *st = NULL;
+        int rc;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, "DELETE FROM containers WHERE id = ?1", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        return db_errno(rc);
 }

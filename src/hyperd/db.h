@@ -15,11 +15,19 @@
  *       the names the image store had after hyperd's last change to it;
  *       the store's images.json stays the truth (docs/image-store.md).
  *
- * Pods, containers, execs and volumes get their own tables in later
- * migrations. One connection serves all threads: each call takes the
+ * Version 2:
+ *   containers(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image TEXT NOT NULL,
+ *              image_id TEXT NOT NULL, command TEXT NOT NULL, created INTEGER NOT NULL,
+ *              auto_remove INTEGER NOT NULL DEFAULT 0)
+ *       one row per container hyperd made; command is the process's argv as
+ *       a JSON array. The container's status and exit code are runv's
+ *       (its state root), never copied here, so that nothing goes stale.
+ *
+ * Pods, execs and volumes get their own tables in later migrations. One connection serves all threads: each call takes the
  * connection's mutex for its statements.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,3 +53,20 @@ int db_image_refs_replace(struct db *db, char *const *refs, char *const *ids, si
 int db_image_refs_count(struct db *db, uint64_t *ret);
 /* The image id a reference had, or -ENOENT. */
 int db_image_ref_get(struct db *db, const char *ref, char **ret_id);
+
+struct db_container {
+        char *id, *name, *image, *image_id;
+        char *command; /* JSON array */
+        int64_t created;
+        bool auto_remove;
+};
+
+void db_container_done(struct db_container *c);
+void db_container_free_array(struct db_container *a, size_t n);
+/* -EEXIST when the id or the name is taken. */
+int db_container_add(struct db *db, const struct db_container *c);
+/* Newest first. */
+int db_container_list(struct db *db, struct db_container **ret, size_t *ret_n);
+/* By full id, name, or a unique id prefix of 4 hex digits or more; -ENOENT, or -ENOTUNIQ when ambiguous. */
+int db_container_get(struct db *db, const char *key, struct db_container *ret);
+int db_container_remove(struct db *db, const char *id);

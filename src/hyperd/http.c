@@ -25,6 +25,15 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_IMAGE_SAVE] = api_image_save,
         [ROUTE_IMAGE_TAG] = api_image_tag,
         [ROUTE_IMAGE_DELETE] = api_image_delete,
+        [ROUTE_CONTAINERS_LIST] = api_containers_list,
+        [ROUTE_CONTAINERS_RUN] = api_containers_run,
+        [ROUTE_CONTAINER_INSPECT] = api_container_inspect,
+        [ROUTE_CONTAINER_LOGS] = api_container_logs,
+        [ROUTE_CONTAINER_WAIT] = api_container_wait,
+        [ROUTE_CONTAINER_STOP] = api_container_stop,
+        [ROUTE_CONTAINER_KILL] = api_container_kill,
+        [ROUTE_CONTAINER_EXEC] = api_container_exec,
+        [ROUTE_CONTAINER_DELETE] = api_container_delete,
 };
 
 int http_status_from_errno(int r)
@@ -40,6 +49,7 @@ int http_status_from_errno(int r)
                 return MHD_HTTP_BAD_REQUEST;
         case EEXIST:
         case EBUSY:
+        case ENOTUNIQ:
                 return MHD_HTTP_CONFLICT;
         case EFBIG:
                 return MHD_HTTP_CONTENT_TOO_LARGE;
@@ -93,6 +103,13 @@ enum MHD_Result http_reply_errno(struct MHD_Connection *c, int r, char *error, c
         return http_reply_error(c, (unsigned)http_status_from_errno(r), "%s: %s", what, strerror(-r));
 }
 
+int http_connection_fd(struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        return i ? i->connect_fd : -1;
+}
+
 const char *http_query(struct MHD_Connection *c, const char *key)
 {
         return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
@@ -126,13 +143,16 @@ static enum MHD_Result http_route_error(struct MHD_Connection *c, int r, const c
         case -ENOMEM:
                 return MHD_NO;
         default:
-                return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "no valid image reference in the path %s", url);
+                return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                        "no valid image reference or container in the path %s", url);
         }
 }
 
 static uint64_t http_body_limit(const struct request *req)
 {
-        return req->route.takes_body ? req->hd->config->max_upload : HTTP_MAX_SMALL_BODY;
+        if (req->route.takes_body)
+                return req->hd->config->max_upload;
+        return req->route.json_body ? HTTP_MAX_JSON_BODY : HTTP_MAX_SMALL_BODY;
 }
 
 /* Refuses a body whose announced length is over the route's limit before any of it is read. */
@@ -194,6 +214,15 @@ static enum MHD_Result http_body(struct request *req, const char *data, size_t *
                             (unsigned long long)http_body_limit(req));
                 return MHD_NO;
         }
+        if (req->route.json_body) {
+                char *b = realloc(req->body, req->body_len + *size + 1);
+
+                if (!b)
+                        return MHD_NO;
+                memcpy(b + req->body_len, data, *size);
+                b[req->body_len + *size] = '\0';
+                req->body = b;
+        }
         req->body_len += *size;
         if (req->upload_fd >= 0) {
                 r = loop_write(req->upload_fd, data, *size);
@@ -237,6 +266,7 @@ void http_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
         if (req->upload_path)
                 unlink(req->upload_path);
         free(req->upload_path);
+        free(req->body);
         free(req);
         *con_cls = NULL;
 }

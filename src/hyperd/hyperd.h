@@ -17,14 +17,17 @@
 #include "db.h"
 #include "router.h"
 
-/* Bodies of requests that are not uploads: none of the current routes reads one. */
+/* Bodies of requests that are not uploads and read none: refused over this. */
 #define HTTP_MAX_SMALL_BODY (64 * 1024)
+/* JSON bodies (containers/run, exec), kept in memory. */
+#define HTTP_MAX_JSON_BODY (1024 * 1024)
 
 struct hyperd {
         struct config *config;
         struct db *db;
         char *upload_dir; /* ROOT/hyperd/tmp: uploads and archives being saved */
         char *kernel, *initrd; /* what pods would boot, or NULL */
+        char *runv; /* the runv binary containers run with, or NULL */
         bool kvm;
         time_t started;
 };
@@ -35,6 +38,7 @@ struct request {
         char *upload_path; /* the body of an upload, as it arrives */
         int upload_fd;
         uint64_t body_len;
+        char *body; /* a JSON body (route.json_body), NUL-terminated */
         bool responded; /* a response was queued before the body */
 };
 
@@ -64,3 +68,22 @@ enum MHD_Result api_image_tag(struct hyperd *hd, struct MHD_Connection *c, struc
 enum MHD_Result api_images_load(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_image_save(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_images_pull(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+
+/* api-containers.c */
+struct container_status;
+/* Finds a container by id, name or id prefix; 404 or 409 with *ret_error on failure. */
+int api_container_lookup(struct hyperd *hd, const char *key, struct db_container *ret, char **ret_error);
+struct json_object *api_container_json(const struct db_container *c, const struct container_status *st);
+enum MHD_Result api_containers_list(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_containers_run(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+
+/* api-container-ops.c */
+enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_kill(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_exec(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+/* The client's socket, for a handler that blocks to notice the client has gone; -1 if unknown. */
+int http_connection_fd(struct MHD_Connection *c);

@@ -18,10 +18,11 @@
 #include "hyperd.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "runv-driver.h"
 
 struct hyperd_args {
         const char *config;
-        const char *socket, *root, *group, *log_file;
+        const char *socket, *root, *group, *log_file, *runv_root;
         bool debug;
 };
 
@@ -32,6 +33,7 @@ static void hyperd_usage(FILE *f)
                    "  --config FILE    configuration file (default " HYPERD_DEFAULT_CONFIG ")\n"
                    "  --socket PATH    API socket (default " HYPERD_DEFAULT_SOCKET ")\n"
                    "  --root DIR       image store and database (default " HYPERD_DEFAULT_ROOT ")\n"
+                   "  --runv-root DIR  runv's state of the containers (default " HYPERD_DEFAULT_RUNV_ROOT ")\n"
                    "  --group NAME     group that may use the socket (default: root only)\n"
                    "  --log-file FILE  log there instead of stderr\n"
                    "  --debug          log every request\n"
@@ -47,7 +49,7 @@ static int hyperd_parse_args(int argc, char **argv, struct hyperd_args *a)
                 { "root", required_argument, NULL, 'r' },     { "group", required_argument, NULL, 'g' },
                 { "log-file", required_argument, NULL, 'l' }, { "debug", no_argument, NULL, 'd' },
                 { "version", no_argument, NULL, 'v' },        { "help", no_argument, NULL, 'h' },
-                {},
+                { "runv-root", required_argument, NULL, 'R' }, {},
         };
         int c;
 
@@ -56,6 +58,7 @@ static int hyperd_parse_args(int argc, char **argv, struct hyperd_args *a)
                 case 'c': a->config = optarg; break;
                 case 's': a->socket = optarg; break;
                 case 'r': a->root = optarg; break;
+                case 'R': a->runv_root = optarg; break;
                 case 'g': a->group = optarg; break;
                 case 'l': a->log_file = optarg; break;
                 case 'd': a->debug = true; break;
@@ -87,8 +90,8 @@ static int hyperd_abs_path(const char *p, char **ret)
 /* The file first, the command line over it. */
 static int hyperd_configure(const struct hyperd_args *a, struct config *c)
 {
-        const char *keys[] = { "socket", "root", "log-file", "group" };
-        const char *values[] = { a->socket, a->root, a->log_file, a->group };
+        const char *keys[] = { "socket", "root", "log-file", "runv-root", "group" };
+        const char *values[] = { a->socket, a->root, a->log_file, a->runv_root, a->group };
         _cleanup_free_ char *error = NULL;
         int r;
 
@@ -100,7 +103,7 @@ static int hyperd_configure(const struct hyperd_args *a, struct config *c)
 
                 if (!values[i])
                         continue;
-                r = i < 3 ? hyperd_abs_path(values[i], &v) : 0;
+                r = i < 4 ? hyperd_abs_path(values[i], &v) : 0;
                 if (r >= 0)
                         r = config_set(c, keys[i], v ? v : values[i]);
                 if (r < 0)
@@ -228,6 +231,8 @@ static int hyperd_open_state(struct hyperd *hd)
                 return log_error_errno(r, "cannot read the image store under %s", hd->config->root);
         if (guest_find(&hd->kernel, &hd->initrd) < 0)
                 log_warning("no guest kernel and initrd found: pods will not boot (set HYPER_KERNEL and HYPER_INITRD)");
+        if (runv_driver_find(&hd->runv) < 0)
+                log_warning("no runv found beside hyperd: containers will not run (set HYPER_RUNV)");
         hd->kvm = hypervisor_kvm_usable();
         hd->started = time(NULL);
         return 0;
@@ -286,6 +291,7 @@ static void hyperd_done(struct hyperd *hd)
         db_close(hd->db);
         free(hd->upload_dir);
         free(hd->kernel);
+        free(hd->runv);
         free(hd->initrd);
 }
 

@@ -15,6 +15,7 @@ struct router_entry {
         const char *pattern;
         enum route_id id;
         bool takes_body;
+        bool json_body;
 };
 
 /* Literal paths first: "/v1/images/pull" is the pull route, not an image named "pull". */
@@ -28,6 +29,15 @@ static const struct router_entry router_table[] = {
         { "GET", API_PREFIX "/images/*/save", ROUTE_IMAGE_SAVE, false },
         { "POST", API_PREFIX "/images/*/tag", ROUTE_IMAGE_TAG, false },
         { "DELETE", API_PREFIX "/images/*", ROUTE_IMAGE_DELETE, false },
+        { "GET", API_PREFIX "/containers", ROUTE_CONTAINERS_LIST, false },
+        { "POST", API_PREFIX "/containers/run", ROUTE_CONTAINERS_RUN, false, true },
+        { "GET", API_PREFIX "/containers/*/json", ROUTE_CONTAINER_INSPECT, false },
+        { "GET", API_PREFIX "/containers/*/logs", ROUTE_CONTAINER_LOGS, false },
+        { "POST", API_PREFIX "/containers/*/wait", ROUTE_CONTAINER_WAIT, false },
+        { "POST", API_PREFIX "/containers/*/stop", ROUTE_CONTAINER_STOP, false },
+        { "POST", API_PREFIX "/containers/*/kill", ROUTE_CONTAINER_KILL, false },
+        { "POST", API_PREFIX "/containers/*/exec", ROUTE_CONTAINER_EXEC, false, true },
+        { "DELETE", API_PREFIX "/containers/*", ROUTE_CONTAINER_DELETE, false },
 };
 
 static const char *const route_names[_ROUTE_MAX] = {
@@ -36,6 +46,11 @@ static const char *const route_names[_ROUTE_MAX] = {
         [ROUTE_IMAGES_LOAD] = "images-load",  [ROUTE_IMAGE_INSPECT] = "image-inspect",
         [ROUTE_IMAGE_SAVE] = "image-save",    [ROUTE_IMAGE_TAG] = "image-tag",
         [ROUTE_IMAGE_DELETE] = "image-delete",
+        [ROUTE_CONTAINERS_LIST] = "containers-list", [ROUTE_CONTAINERS_RUN] = "containers-run",
+        [ROUTE_CONTAINER_INSPECT] = "container-inspect", [ROUTE_CONTAINER_LOGS] = "container-logs",
+        [ROUTE_CONTAINER_WAIT] = "container-wait", [ROUTE_CONTAINER_STOP] = "container-stop",
+        [ROUTE_CONTAINER_KILL] = "container-kill", [ROUTE_CONTAINER_EXEC] = "container-exec",
+        [ROUTE_CONTAINER_DELETE] = "container-delete",
 };
 
 const char *route_name(enum route_id id)
@@ -84,7 +99,7 @@ static int router_fill(const struct router_entry *e, const char *path, size_t st
                 if (!ref)
                         return -ENOMEM;
         }
-        *ret = (struct route){ .id = e->id, .takes_body = e->takes_body, .ref = ref };
+        *ret = (struct route){ .id = e->id, .takes_body = e->takes_body, .json_body = e->json_body, .ref = ref };
         return 0;
 }
 

@@ -4,7 +4,8 @@
 /*
  * The REST API's routes: a method and a path (already percent-decoded by
  * libmicrohttpd, query string removed) become a route id and, for the
- * routes about one image, the image reference found in the path. Pure
+ * routes about one image or container, the reference or id found in the
+ * path. Pure
  * string work, so that unit tests and a fuzzer can drive it without a
  * server. docs/api.md lists the routes.
  *
@@ -32,13 +33,23 @@ enum route_id {
         ROUTE_IMAGE_SAVE,
         ROUTE_IMAGE_TAG,
         ROUTE_IMAGE_DELETE,
+        ROUTE_CONTAINERS_LIST,
+        ROUTE_CONTAINERS_RUN,
+        ROUTE_CONTAINER_INSPECT,
+        ROUTE_CONTAINER_LOGS,
+        ROUTE_CONTAINER_WAIT,
+        ROUTE_CONTAINER_STOP,
+        ROUTE_CONTAINER_KILL,
+        ROUTE_CONTAINER_EXEC,
+        ROUTE_CONTAINER_DELETE,
         _ROUTE_MAX,
 };
 
 struct route {
         enum route_id id;
         bool takes_body; /* the request body is the payload (an archive) */
-        char *ref;       /* the image named in the path, or NULL; owned */
+        bool json_body;  /* the request body is a JSON document, kept in memory */
+        char *ref;       /* the image or container named in the path, or NULL; owned */
 };
 
 /*

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* hyperd's SQLite state: migrations, a newer or broken file refused, the daemon record, image names. */
+/* hyperd's SQLite state: migrations, a newer or broken file refused, the daemon record, image names, containers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -68,6 +68,50 @@ static void test_image_refs(void)
         db_close(db);
 }
 
+static void check_add(struct db *db, const char *id, const char *name, int64_t created, int want)
+{
+        struct db_container c = { .id = (char *)id, .name = (char *)name, .image = "busybox",
+                                  .image_id = "sha256:1", .command = "[\"sh\"]", .created = created,
+                                  .auto_remove = created == 2 };
+
+        CHECK_EQ_INT(db_container_add(db, &c), want);
+}
+
+static void test_containers(void)
+{
+        struct db_container c = { 0 }, *a = NULL;
+        struct db *db = NULL;
+        size_t n = 9;
+
+        CHECK(db_open(path, &db, NULL) == 0);
+        CHECK(db_container_list(db, &a, &n) == 0 && n == 0);
+        free(a);
+        check_add(db, "abcd1111", "web", 1, 0);
+        check_add(db, "abcd2222", "db'; DROP TABLE containers; --", 2, 0);
+        check_add(db, "ffff3333", "web", 3, -EEXIST);
+        check_add(db, "abcd1111", "other", 3, -EEXIST);
+        CHECK(db_container_list(db, &a, &n) == 0 && n == 2);
+        CHECK_STREQ(a[0].id, "abcd2222");
+        CHECK(a[0].auto_remove && !a[1].auto_remove && a[1].created == 1);
+        db_container_free_array(a, n);
+        CHECK(db_container_get(db, "web", &c) == 0 && strcmp(c.id, "abcd1111") == 0);
+        db_container_done(&c);
+        CHECK(db_container_get(db, "abcd2222", &c) == 0 && strcmp(c.command, "[\"sh\"]") == 0);
+        db_container_done(&c);
+        CHECK(db_container_get(db, "abcd2", &c) == 0 && strcmp(c.id, "abcd2222") == 0);
+        db_container_done(&c);
+        /* A prefix is hex, 4 or more digits, and names one container. */
+        CHECK_EQ_INT(db_container_get(db, "abcd", &c), -ENOTUNIQ);
+        CHECK_EQ_INT(db_container_get(db, "abc", &c), -ENOENT);
+        CHECK_EQ_INT(db_container_get(db, "ab%", &c), -ENOENT);
+        CHECK_EQ_INT(db_container_get(db, "nope", &c), -ENOENT);
+        CHECK(db_container_remove(db, "abcd1111") == 0);
+        CHECK(db_container_remove(db, "abcd1111") == 0);
+        CHECK(db_container_get(db, "abcd", &c) == 0 && strcmp(c.id, "abcd2222") == 0);
+        db_container_done(&c);
+        db_close(db);
+}
+
 static void set_version(int v)
 {
         sqlite3 *conn = NULL;
@@ -125,6 +169,7 @@ int main(void)
         snprintf(path, sizeof(path), "%s/hyperd.db", dir);
         test_fresh_and_reopen();
         test_image_refs();
+        test_containers();
         test_newer_refused();
         test_not_a_database();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -17,6 +17,7 @@ static void check_route(const char *method, const char *path, enum route_id id, 
         CHECK(r.id == id);
         CHECK(ref ? r.ref && strcmp(r.ref, ref) == 0 : !r.ref);
         CHECK(r.takes_body == (id == ROUTE_IMAGES_LOAD));
+        CHECK(r.json_body == (id == ROUTE_CONTAINERS_RUN || id == ROUTE_CONTAINER_EXEC));
         route_done(&r);
 }
 
@@ -43,6 +44,23 @@ static void test_routes(void)
         /* A literal route wins for its method; another method falls to the reference routes. */
         check_route("DELETE", "/v1/images/pull", ROUTE_IMAGE_DELETE, "pull");
         check_route("DELETE", "/v1/images/a/json", ROUTE_IMAGE_DELETE, "a/json");
+        check_route("GET", "/v1/containers", ROUTE_CONTAINERS_LIST, NULL);
+        check_route("POST", "/v1/containers/run", ROUTE_CONTAINERS_RUN, NULL);
+        check_route("GET", "/v1/containers/web/json", ROUTE_CONTAINER_INSPECT, "web");
+        check_route("GET", "/v1/containers/0123abcd/logs", ROUTE_CONTAINER_LOGS, "0123abcd");
+        check_route("POST", "/v1/containers/web/wait", ROUTE_CONTAINER_WAIT, "web");
+        check_route("POST", "/v1/containers/web/stop", ROUTE_CONTAINER_STOP, "web");
+        check_route("POST", "/v1/containers/web/kill", ROUTE_CONTAINER_KILL, "web");
+        check_route("POST", "/v1/containers/web/exec", ROUTE_CONTAINER_EXEC, "web");
+        check_route("DELETE", "/v1/containers/web", ROUTE_CONTAINER_DELETE, "web");
+        /* "run" is the literal route for POST only; a container may not be named by the empty string. */
+        check_route("DELETE", "/v1/containers/run", ROUTE_CONTAINER_DELETE, "run");
+        check_refused("GET", "/v1/containers/run", -EOPNOTSUPP);
+        check_refused("GET", "/v1/containers//json", -EINVAL);
+        check_refused("PUT", "/v1/containers/web", -EOPNOTSUPP);
+        check_refused("GET", "/v1/containers/web/wait", -EOPNOTSUPP);
+        check_refused("POST", "/v1/containers/a b/exec", -EINVAL);
+        CHECK(strcmp(route_name(ROUTE_CONTAINER_EXEC), "container-exec") == 0);
 }
 
 static void test_refusals(void)
@@ -128,6 +146,9 @@ static void test_config(void)
 
         CHECK(config_init(&c) == 0);
         CHECK(strcmp(c.socket, HYPERD_DEFAULT_SOCKET) == 0 && strcmp(c.root, HYPERD_DEFAULT_ROOT) == 0);
+        CHECK(strcmp(c.runv_root, HYPERD_DEFAULT_RUNV_ROOT) == 0);
+        CHECK(config_set(&c, "runv-root", "relative") == -EINVAL);
+        CHECK(config_set(&c, "runv-root", "/tmp/runv") == 0 && strcmp(c.runv_root, "/tmp/runv") == 0);
         CHECK(!c.group && !c.log_file && !c.debug && c.max_upload == 8ULL << 30);
         CHECK(config_parse(&c, text, strlen(text), &error) == 0);
         CHECK(strcmp(c.socket, "/tmp/x.sock") == 0 && strcmp(c.root, "/srv/hyper") == 0);

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hyperctl run: a container from an image, in its own VM. With -d it
+ * prints the id and leaves it running; without, it waits for the end,
+ * prints the container's output and exits with its exit code, as `docker
+ * run` does for a non-interactive container.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hyperctl.h"
+#include "json-util.h"
+
+#define RUN_MAX_ENV 1024
+/* What `docker run` exits with when the daemon refuses the container. */
+#define RUN_EXIT_DAEMON 125
+
+struct run_opts {
+        bool detach, rm;
+        const char *name, *workdir, *user, *entrypoint;
+        const char *env[RUN_MAX_ENV];
+        size_t n_env;
+};
+
+static int run_parse(int argc, char **argv, struct run_opts *o)
+{
+        static const struct option opts[] = {
+                {"detach", no_argument, NULL, 'd'},
+                {"rm", no_argument, NULL, 'R'},
+                {"name", required_argument, NULL, 'n'},
+                {"env", required_argument, NULL, 'e'},
+                {"workdir", required_argument, NULL, 'w'},
+                {"user", required_argument, NULL, 'u'},
+                {"entrypoint", required_argument, NULL, 'E'},
+                {"interactive", no_argument, NULL, 'i'},
+                {"tty", no_argument, NULL, 't'},
+                {},
+        };
+        int c;
+
+        /* "+": options stop at the image, so the command's own flags stay its own. */
+        while ((c = getopt_long(argc, argv, "+de:w:u:it", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'd':
+                        o->detach = true;
+                        break;
+                case 'R':
+                        o->rm = true;
+                        break;
+                case 'n':
+                        o->name = optarg;
+                        break;
+                case 'w':
+                        o->workdir = optarg;
+                        break;
+                case 'u':
+                        o->user = optarg;
+                        break;
+                case 'E':
+                        o->entrypoint = optarg;
+                        break;
+                case 'e':
+                        if (o->n_env >= RUN_MAX_ENV)
+                                return hc_usage_error("too many -e");
+                        o->env[o->n_env++] = optarg;
+                        break;
+                case 'i':
+                case 't':
+                        return hc_usage_error("-i and -t (interactive containers) are not supported yet; "
+                                              "run without them, or with -d and use hyperctl exec");
+                default:
+                        return HC_EXIT_USAGE;
+                }
+        }
+        if (o->detach && o->rm)
+                return hc_usage_error("--rm with -d is not supported yet: remove the container with "
+                                      "hyperctl rm once it has ended");
+        if (optind >= argc)
+                return hc_usage_error("usage: hyperctl run [-d] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
+                                      "[--entrypoint E] IMAGE [COMMAND [ARG...]]");
+        return 0;
+}
+
+static struct json_object *run_strv(const char *const *v, size_t n)
+{
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < n; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
+static struct json_object *run_body(const struct run_opts *o, int argc, char **argv)
+{
+        struct json_object *b = json_object_new_object();
+
+        if (!b)
+                return NULL;
+        json_object_object_add(b, "image", json_object_new_string(argv[optind]));
+        json_object_object_add(b, "cmd", run_strv((const char *const *)argv + optind + 1, (size_t)(argc - optind - 1)));
+        json_object_object_add(b, "env", run_strv(o->env, o->n_env));
+        if (o->entrypoint)
+                json_object_object_add(b, "entrypoint", run_strv(&o->entrypoint, *o->entrypoint ? 1 : 0));
+        if (o->name)
+                json_object_object_add(b, "name", json_object_new_string(o->name));
+        if (o->workdir)
+                json_object_object_add(b, "workdir", json_object_new_string(o->workdir));
+        if (o->user)
+                json_object_object_add(b, "user", json_object_new_string(o->user));
+        /* hyperctl removes it itself, after printing its output. */
+        return b;
+}
+
+/* Waits, prints the output, removes it with --rm; returns the container's exit code. */
+static int run_foreground(const char *id, bool rm)
+{
+        _cleanup_(json_object_putp) struct json_object *w = NULL;
+        _cleanup_free_ char *path = hc_container_path(id, "wait"), *del = hc_container_path(id, NULL);
+        int64_t code = 1;
+        int r;
+
+        if (!path || !del)
+                return hc_error("out of memory");
+        r = hc_call_json("POST", path, NULL, &w);
+        if (r != 0)
+                return r;
+        if (json_get_int(w, "exitCode", 0, 255, &code) < 0)
+                code = 1;
+        r = hc_print_logs(id, NULL);
+        if (rm && hc_call_json("DELETE", del, NULL, NULL) != 0)
+                r = r ? r : HC_EXIT_FAILURE;
+        return r != 0 ? r : (int)code;
+}
+
+int hc_cmd_run(int argc, char **argv)
+{
+        _cleanup_(json_object_putp) struct json_object *body = NULL, *reply = NULL;
+        struct run_opts o = {0};
+        const char *id = NULL;
+        int r;
+
+        r = run_parse(argc, argv, &o);
+        if (r != 0)
+                return r;
+        body = run_body(&o, argc, argv);
+        if (!body)
+                return hc_error("out of memory");
+        r = hc_call_json("POST", "/v1/containers/run", json_object_to_json_string(body), &reply);
+        if (r != 0)
+                return r == HC_EXIT_FAILURE ? RUN_EXIT_DAEMON : r;
+        if (json_get_string(reply, "id", &id) < 0)
+                return hc_error("hyperd's reply has no container id");
+        if (o.detach) {
+                printf("%s\n", id);
+                return 0;
+        }
+        return run_foreground(id, o.rm);
+}

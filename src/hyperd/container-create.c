@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * POST /v1/containers/run's work: the row first (so that a name is taken
+ * once, and a crash part way leaves something `rm` can find), then the
+ * rootfs, the bundle, `runv create` with the container's stdout and
+ * stderr on ROOT/containers/ID/log (the monitor keeps writing there after
+ * hyperd is gone), and `runv start`. Any failure removes all of it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containers.h"
+#include "fd-util.h"
+#include "fs-util.h"
+#include "image-store.h"
+#include "json-util.h"
+#include "log.h"
+#include "rootfs.h"
+
+#define CREATE_LOG_TAIL 4096
+
+_printf_(3, 4) static int create_error(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret_error)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+static int create_id(char ret[CONTAINER_ID_LEN + 1])
+{
+        unsigned char b[CONTAINER_ID_LEN / 2];
+
+        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+                return -EIO;
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(ret + 2 * i, 3, "%02x", b[i]);
+        return 0;
+}
+
+static char *create_command_json(char **args)
+{
+        _cleanup_(json_object_putp) struct json_object *a = json_object_new_array();
+
+        for (; a && *args; args++)
+                json_object_array_add(a, json_object_new_string(*args));
+        return a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))
+                 : NULL;
+}
+
+static int create_record(struct hyperd *hd, const struct container_run *run, const char *id, const char *image_id,
+                         char **args, char **ret_error)
+{
+        _cleanup_free_ char *command = create_command_json(args), *name = NULL;
+        struct db_container c;
+        int r;
+
+        name = run->name ? strdup(run->name) : strndup(id, 12);
+        if (!command || !name)
+                return -ENOMEM;
+        c = (struct db_container){.id = (char *)id,
+                                  .name = name,
+                                  .image = run->image,
+                                  .image_id = (char *)image_id,
+                                  .command = command,
+                                  .created = time(NULL),
+                                  .auto_remove = run->auto_remove};
+        r = db_container_add(hd->db, &c);
+        if (r == -EEXIST)
+                return create_error(ret_error, r,
+                                    "the name \"%s\" is already in use by another container; "
+                                    "remove it or choose another name",
+                                    name);
+        return r;
+}
+
+static int create_config(const struct container_spec_input *in, const char *path, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *spec = NULL;
+        const char *text;
+        int r;
+
+        r = container_spec(in, &spec, ret_error);
+        if (r < 0)
+                return r;
+        text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = text ? write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
+        if (r < 0)
+                return create_error(ret_error, r, "cannot write %s: %s", path, strerror(-r));
+        return 0;
+}
+
+static int create_bundle(struct hyperd *hd, struct image_store *s, const struct container_run *run,
+                         const struct image_config *ic, const char *id, const char *image_id, char **ret_error)
+{
+        _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *config = container_bundle(hd, id, "config.json"),
+                            *rootfs = NULL;
+        _cleanup_close_ int fd = -1;
+        struct container_spec_input in = {.image = ic, .run = run, .id = id};
+        int r;
+
+        if (!bundle || !config)
+                return -ENOMEM;
+        r = mkdir_p(bundle, 0700);
+        if (r < 0)
+                return create_error(ret_error, r, "cannot make %s: %s", bundle, strerror(-r));
+        r = image_rootfs_create(s, image_id, id, NULL, &rootfs, ret_error);
+        if (r < 0)
+                return r;
+        fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return create_error(ret_error, -errno, "cannot open %s: %m", rootfs);
+        r = container_user(fd, run->user ? run->user : ic->user, &in.uid, &in.gid, ret_error);
+        if (r < 0)
+                return r;
+        in.rootfs = rootfs;
+        return create_config(&in, config, ret_error);
+}
+
+/* runv's own message at the end of the log, when create failed before the container wrote anything. */
+static char *create_log_message(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char buf[CREATE_LOG_TAIL + 1], *line;
+        off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+        ssize_t n;
+
+        if (size < 0)
+                return NULL;
+        n = pread(fd, buf, CREATE_LOG_TAIL, size > CREATE_LOG_TAIL ? size - CREATE_LOG_TAIL : 0);
+        if (n <= 0)
+                return NULL;
+        buf[n] = '\0';
+        while (n > 0 && buf[n - 1] == '\n')
+                buf[--n] = '\0';
+        line = strrchr(buf, '\n');
+        line = line ? line + 1 : buf;
+        return strdup(strncmp(line, "runv: ", 6) == 0 ? line + 6 : line);
+}
+
+static int create_runv_create(struct hyperd *hd, const char *id, char **ret_error)
+{
+        _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *log_path = container_bundle(hd, id, "log"),
+                            *pid = container_bundle(hd, id, "pid"), *msg = NULL;
+        char *args[] = {(char *)"create", (char *)"--bundle", bundle, (char *)"--pid-file", pid, (char *)id, NULL};
+        struct runv_driver d = {.runv = hd->runv, .root = hd->config->runv_root};
+        struct runv_call call = {.args = args, .cancel_fd = -1};
+        _cleanup_close_ int fd = -1;
+        struct runv_result res;
+        int r;
+
+        if (!bundle || !log_path || !pid)
+                return -ENOMEM;
+        fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return create_error(ret_error, -errno, "cannot make %s: %m", log_path);
+        call.out_fd = call.err_fd = fd;
+        r = runv_driver_run(&d, &call, &res);
+        if (r < 0)
+                return create_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+        if (res.status == 0)
+                return 0;
+        msg = create_log_message(log_path);
+        return create_error(ret_error, -EIO, "cannot create the container: %s", msg ? msg : "runv create failed");
+}
+
+static int create_runv_start(struct hyperd *hd, const char *id, char **ret_error)
+{
+        char *args[] = {(char *)"start", (char *)id, NULL};
+        struct runv_driver d = {.runv = hd->runv, .root = hd->config->runv_root};
+        struct runv_call call = {.args = args, .out_fd = -1, .err_fd = -1, .max = 65536, .cancel_fd = -1};
+        struct runv_result res;
+        int r;
+
+        r = runv_driver_run(&d, &call, &res);
+        if (r < 0)
+                return create_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+        if (res.status != 0)
+                r = create_error(ret_error, -EIO, "cannot start the container: %s",
+                                 runv_result_message(&res) ? runv_result_message(&res) : "runv start failed");
+        runv_result_done(&res);
+        return r;
+}
+
+static int create_all(struct hyperd *hd, struct image_store *s, const struct container_run *run,
+                      const struct image_config *ic, const char *id, const char *image_id, char **ret_error)
+{
+        int r = create_bundle(hd, s, run, ic, id, image_id, ret_error);
+
+        if (r >= 0)
+                r = create_runv_create(hd, id, ret_error);
+        if (r >= 0)
+                r = create_runv_start(hd, id, ret_error);
+        return r;
+}
+
+/* The image's config; an unknown image gets a message that says what to do. */
+static int create_image(struct image_store *s, const char *ref, char **ret_id, struct image_config **ret,
+                        char **ret_error)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = image_store_config(s, ref, ret_id, ret, &error);
+
+        if (r == -ENOENT)
+                return create_error(ret_error, r, "%s: pull or load it first (hyperctl pull %s)",
+                                    error ? error : "no such image", ref);
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(error);
+        return r;
+}
+
+int container_create(struct hyperd *hd, const struct container_run *run, char **ret_id, char **ret_name,
+                     char **ret_error)
+{
+        _cleanup_(image_store_closep) struct image_store *s = NULL;
+        _cleanup_(image_config_freep) struct image_config *ic = NULL;
+        _cleanup_(strv_freep) char **args = NULL;
+        _cleanup_free_ char *image_id = NULL;
+        char id[CONTAINER_ID_LEN + 1];
+        int r;
+
+        if (!hd->runv)
+                return create_error(ret_error, -ENOENT,
+                                    "hyperd found no runv to run containers with "
+                                    "(install it beside hyperd, or set HYPER_RUNV)");
+        r = image_store_open(hd->config->root, &s, ret_error);
+        if (r >= 0)
+                r = create_image(s, run->image, &image_id, &ic, ret_error);
+        if (r >= 0)
+                r = container_args(ic, run, &args, ret_error);
+        if (r >= 0)
+                r = create_id(id);
+        if (r >= 0)
+                r = create_record(hd, run, id, image_id, args, ret_error);
+        if (r < 0)
+                return r;
+        r = create_all(hd, s, run, ic, id, image_id, ret_error);
+        if (r < 0) {
+                log_warning("container %s: %s; removing what was made", id, ret_error && *ret_error ? *ret_error : "");
+                container_remove(hd, id, NULL);
+                return r;
+        }
+        log_info("container %s (%s) started from %s", id, run->name ? run->name : "", run->image);
+        *ret_id = strdup(id);
+        *ret_name = run->name ? strdup(run->name) : strndup(id, 12);
+        return *ret_id && *ret_name ? 0 : -ENOMEM;
+}

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "container-spec.h"
+#include "json-util.h"
+#include "oci-spec.h"
+
+#define CONTAINER_MAX_PASSWD   (1024 * 1024)
+#define CONTAINER_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+_printf_(3, 4) static int spec_error(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret_error)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+void container_run_done(struct container_run *r)
+{
+        free(r->image);
+        free(r->name);
+        free(r->workdir);
+        free(r->user);
+        strv_free(r->cmd);
+        strv_free(r->entrypoint);
+        strv_free(r->env);
+        *r = (struct container_run){0};
+}
+
+bool container_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+        const char *first = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+        return n > 0 && n <= CONTAINER_MAX_NAME && strchr(first, name[0]) &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* An optional string field: absent or null leaves *ret NULL. */
+static int run_string(struct json_object *o, const char *key, char **ret, char **ret_error)
+{
+        const char *s;
+        int r = json_get_string(o, key, &s);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0 || strlen(s) > CONTAINER_MAX_STRING)
+                return spec_error(ret_error, -EINVAL, "\"%s\" must be a string of at most %d bytes", key,
+                                  CONTAINER_MAX_STRING);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int run_strv(struct json_object *o, const char *key, size_t max, char ***ret, char **ret_error)
+{
+        int r = json_get_strv(o, key, max, ret);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r == -E2BIG)
+                return spec_error(ret_error, -EINVAL, "\"%s\" has more than %zu entries", key, max);
+        if (r < 0)
+                return spec_error(ret_error, r == -ENOMEM ? r : -EINVAL, "\"%s\" must be an array of strings", key);
+        for (char **p = *ret; *p; p++)
+                if (strlen(*p) > CONTAINER_MAX_STRING)
+                        return spec_error(ret_error, -EINVAL, "an entry of \"%s\" is over %d bytes", key,
+                                          CONTAINER_MAX_STRING);
+        return 0;
+}
+
+static int run_check_keys(struct json_object *o, char **ret_error)
+{
+        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm"};
+
+        json_object_object_foreach(o, key, val)
+        {
+                size_t i;
+
+                (void)val;
+                for (i = 0; i < ARRAY_SIZE(known) && strcmp(key, known[i]) != 0; i++)
+                        ;
+                if (i == ARRAY_SIZE(known))
+                        return spec_error(ret_error, -EINVAL, "unknown field \"%.64s\"", key);
+        }
+        return 0;
+}
+
+static int run_check(const struct container_run *r, char **ret_error)
+{
+        if (!r->image || !*r->image)
+                return spec_error(ret_error, -EINVAL, "\"image\" is required: the image to run");
+        if (r->name && !container_name_valid(r->name))
+                return spec_error(ret_error, -EINVAL,
+                                  "invalid name \"%.200s\": letters, digits, '_', '.' and '-', at most %d, "
+                                  "starting with a letter or digit",
+                                  r->name, CONTAINER_MAX_NAME);
+        if (r->workdir && r->workdir[0] != '/')
+                return spec_error(ret_error, -EINVAL, "\"workdir\" must be an absolute path, not \"%.200s\"",
+                                  r->workdir);
+        for (char **p = r->env; p && *p; p++)
+                if (**p == '=' || !strchr(*p, '='))
+                        return spec_error(ret_error, -EINVAL, "env entry \"%.200s\" is not KEY=VALUE", *p);
+        return 0;
+}
+
+static int run_fields(struct json_object *o, struct container_run *ret, char **ret_error)
+{
+        int r;
+
+        r = run_check_keys(o, ret_error);
+        if (r >= 0)
+                r = run_string(o, "image", &ret->image, ret_error);
+        if (r >= 0)
+                r = run_string(o, "name", &ret->name, ret_error);
+        if (r >= 0)
+                r = run_string(o, "workdir", &ret->workdir, ret_error);
+        if (r >= 0)
+                r = run_string(o, "user", &ret->user, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "cmd", CONTAINER_MAX_ARGS, &ret->cmd, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "entrypoint", CONTAINER_MAX_ARGS, &ret->entrypoint, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "env", CONTAINER_MAX_ENV, &ret->env, ret_error);
+        if (r < 0)
+                return r;
+        r = json_get_bool(o, "rm", &ret->auto_remove);
+        if (r == -EINVAL)
+                return spec_error(ret_error, -EINVAL, "\"rm\" must be true or false");
+        return r == -ENOENT ? 0 : r;
+}
+
+int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *o = NULL;
+        struct container_run run = {0};
+        int r;
+
+        if (!body || len == 0)
+                return spec_error(ret_error, -EINVAL,
+                                  "the request needs a JSON body: {\"image\": ..., \"cmd\": [...]}");
+        if (json_parse_object(body, len, &o) < 0)
+                return spec_error(ret_error, -EINVAL, "the request body is not a JSON object");
+        r = run_fields(o, &run, ret_error);
+        if (r >= 0)
+                r = run_check(&run, ret_error);
+        if (r < 0) {
+                container_run_done(&run);
+                return r;
+        }
+        *ret = run;
+        return 0;
+}
+
+static int strv_append(char ***v, size_t *n, char *const *add)
+{
+        for (; add && *add; add++) {
+                char **b = realloc(*v, (*n + 2) * sizeof(char *));
+
+                if (!b)
+                        return -ENOMEM;
+                *v = b;
+                b[*n] = strdup(*add);
+                if (!b[*n])
+                        return -ENOMEM;
+                b[++*n] = NULL;
+        }
+        return 0;
+}
+
+int container_args(const struct image_config *ic, const struct container_run *r, char ***ret, char **ret_error)
+{
+        _cleanup_(strv_freep) char **v = calloc(1, sizeof(char *));
+        char **entry = r->entrypoint ? r->entrypoint : ic ? ic->entrypoint : NULL;
+        char **cmd = r->cmd && r->cmd[0] ? r->cmd : r->entrypoint ? NULL : ic ? ic->cmd : NULL;
+        size_t n = 0;
+
+        if (!v || strv_append(&v, &n, entry) < 0 || strv_append(&v, &n, cmd) < 0)
+                return -ENOMEM;
+        if (n == 0)
+                return spec_error(ret_error, -EINVAL,
+                                  "no command to run: the image has no Cmd or Entrypoint "
+                                  "and none was given");
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+/* Opens path inside root: links resolve as if root were "/", and ".." stops there. */
+static int open_in_root(int root_fd, const char *path)
+{
+        struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : (int)fd;
+}
+
+static int read_in_root(int root_fd, const char *path, char **ret)
+{
+        _cleanup_close_ int fd = open_in_root(root_fd, path);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return fd;
+        buf = malloc(CONTAINER_MAX_PASSWD + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < CONTAINER_MAX_PASSWD && (n = read(fd, buf + len, CONTAINER_MAX_PASSWD - len)) > 0)
+                len += (size_t)n;
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+/* Finds name in a passwd or group file; *ret_id gets field 3, *ret_gid (if not NULL) field 4. */
+static int db_lookup(const char *text, const char *name, uint32_t *ret_id, uint32_t *ret_gid)
+{
+        size_t nlen = strlen(name);
+
+        for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                unsigned long id, gid = 0;
+                char *end;
+                const char *p;
+
+                if (strncmp(line, name, nlen) != 0 || line[nlen] != ':' || !(p = strchr(line + nlen + 1, ':')))
+                        continue;
+                id = strtoul(p + 1, &end, 10);
+                if (end == p + 1 || *end != ':' || id > UINT32_MAX)
+                        continue;
+                if (ret_gid && ((gid = strtoul(end + 1, &end, 10)) > UINT32_MAX || *end != ':'))
+                        continue;
+                *ret_id = (uint32_t)id;
+                if (ret_gid)
+                        *ret_gid = (uint32_t)gid;
+                return 0;
+        }
+        return -ENOENT;
+}
+
+static bool parse_u32(const char *s, uint32_t *ret)
+{
+        char *end;
+        unsigned long v;
+
+        if (*s < '0' || *s > '9')
+                return false;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (*end || errno || v > UINT32_MAX)
+                return false;
+        *ret = (uint32_t)v;
+        return true;
+}
+
+static int user_part(int rootfs_fd, const char *file, const char *name, uint32_t *ret, uint32_t *ret_gid,
+                     char **ret_error)
+{
+        _cleanup_free_ char *text = NULL;
+
+        if (parse_u32(name, ret))
+                return 1;
+        if (rootfs_fd < 0 || read_in_root(rootfs_fd, file, &text) < 0 || db_lookup(text, name, ret, ret_gid) < 0)
+                return spec_error(ret_error, -EINVAL, "unable to find %s %.200s: no matching entries in %s",
+                                  ret_gid ? "user" : "group", name, file);
+        return 0;
+}
+
+int container_user(int rootfs_fd, const char *user, uint32_t *ret_uid, uint32_t *ret_gid, char **ret_error)
+{
+        _cleanup_free_ char *u = NULL;
+        uint32_t uid = 0, gid = 0, pw_gid = 0;
+        char *colon;
+        int r;
+
+        if (!user || !*user) {
+                *ret_uid = *ret_gid = 0;
+                return 0;
+        }
+        u = strdup(user);
+        if (!u)
+                return -ENOMEM;
+        colon = strchr(u, ':');
+        if (colon)
+                *colon++ = '\0';
+        r = user_part(rootfs_fd, "/etc/passwd", u, &uid, &pw_gid, ret_error);
+        if (r < 0)
+                return r;
+        /* A numeric uid without a group gets gid 0, as Docker gives; a name gets its passwd group. */
+        gid = r == 1 ? 0 : pw_gid;
+        if (colon && (r = user_part(rootfs_fd, "/etc/group", colon, &gid, NULL, ret_error)) < 0)
+                return r;
+        *ret_uid = uid;
+        *ret_gid = gid;
+        return 0;
+}
+
+static bool env_has_key(char **env, size_t n, const char *kv)
+{
+        size_t klen = (size_t)(strchr(kv, '=') - kv);
+
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(env[i], kv, klen + 1) == 0)
+                        return true;
+        return false;
+}
+
+/* The image's env, PATH when it has none, then the request's, each key once (the last one wins). */
+static struct json_object *spec_env(const struct image_config *ic, const struct container_run *r)
+{
+        struct json_object *a = json_object_new_array();
+        char *path[] = {(char *)CONTAINER_DEFAULT_PATH, NULL};
+        char **all = NULL;
+        size_t n = 0;
+
+        if (!a || strv_append(&all, &n, ic ? ic->env : NULL) < 0 ||
+            (!env_has_key(all, n, "PATH=") && strv_append(&all, &n, path) < 0) || strv_append(&all, &n, r->env) < 0) {
+                strv_free(all);
+                json_object_put(a);
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!env_has_key(all + i + 1, n - i - 1, all[i]))
+                        json_object_array_add(a, json_object_new_string(all[i]));
+        strv_free(all);
+        return a;
+}
+
+static struct json_object *spec_strv(char **v)
+{
+        struct json_object *a = json_object_new_array();
+
+        for (; a && v && *v; v++)
+                json_object_array_add(a, json_object_new_string(*v));
+        return a;
+}
+
+static int spec_process(struct json_object *spec, const struct container_spec_input *in, char **ret_error)
+{
+        _cleanup_(strv_freep) char **args = NULL;
+        struct json_object *proc, *user = json_object_new_object();
+        const char *cwd = in->run->workdir                                                 ? in->run->workdir
+                          : in->image && in->image->working_dir && *in->image->working_dir ? in->image->working_dir
+                                                                                           : "/";
+        int r;
+
+        if (!user)
+                return -ENOMEM;
+        r = container_args(in->image, in->run, &args, ret_error);
+        if (r < 0 || !json_object_object_get_ex(spec, "process", &proc)) {
+                json_object_put(user);
+                return r < 0 ? r : -EINVAL;
+        }
+        json_object_object_add(user, "uid", json_object_new_int64(in->uid));
+        json_object_object_add(user, "gid", json_object_new_int64(in->gid));
+        json_object_object_add(proc, "user", user);
+        json_object_object_add(proc, "terminal", json_object_new_boolean(false));
+        json_object_object_add(proc, "args", spec_strv(args));
+        json_object_object_add(proc, "env", spec_env(in->image, in->run));
+        json_object_object_add(proc, "cwd", json_object_new_string(cwd));
+        return 0;
+}
+
+int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error)
+{
+        const char *def = oci_spec_default();
+        _cleanup_(json_object_putp) struct json_object *spec = NULL;
+        struct json_object *root = json_object_new_object();
+        char host[13];
+        int r;
+
+        if (!root || json_parse_object(def, strlen(def), &spec) < 0) {
+                json_object_put(root);
+                return -ENOMEM;
+        }
+        json_object_object_add(root, "path", json_object_new_string(in->rootfs));
+        json_object_object_add(root, "readonly", json_object_new_boolean(false));
+        json_object_object_add(spec, "root", root);
+        snprintf(host, sizeof(host), "%s", in->id);
+        json_object_object_add(spec, "hostname", json_object_new_string(host));
+        r = spec_process(spec, in, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(spec);
+        return 0;
+}

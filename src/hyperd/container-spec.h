@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * What a container runs: the body of POST /v1/containers/run, checked,
+ * and the OCI config.json that hyperd writes into the container's bundle
+ * from it and the image's config (Docker's rules: an entrypoint given
+ * drops the image's Cmd; a cmd given replaces the image's Cmd; env given
+ * overrides the image's by key). Pure work, unit-tested; every rejection
+ * comes with a message that names the field.
+ */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macros.h"
+#include "manifest.h"
+
+/* Bounds on what a client can make us keep. */
+#define CONTAINER_MAX_ARGS   1024
+#define CONTAINER_MAX_ENV    1024
+#define CONTAINER_MAX_NAME   128
+#define CONTAINER_MAX_STRING 4096
+
+struct container_run {
+        char *image;
+        char *name;        /* NULL: none given */
+        char *workdir;     /* NULL: the image's */
+        char *user;        /* NULL: the image's */
+        char **cmd;        /* NULL or empty: the image's (unless entrypoint is given) */
+        char **entrypoint; /* NULL: the image's; empty: none */
+        char **env;        /* K=V, NULL when none */
+        bool auto_remove;
+};
+
+int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error);
+void container_run_done(struct container_run *r);
+
+/* Names as Docker's: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most CONTAINER_MAX_NAME. */
+bool container_name_valid(const char *name);
+
+/* The process's argv; -EINVAL with a message when there is nothing to run. */
+int container_args(const struct image_config *ic, const struct container_run *r, char ***ret, char **ret_error);
+
+/*
+ * The user as numbers: "UID[:GID]" or "NAME[:GROUP]", names looked up in
+ * the rootfs's /etc/passwd and /etc/group (read inside rootfs_fd, never
+ * following a link out of it). An empty or NULL user is root.
+ */
+int container_user(int rootfs_fd, const char *user, uint32_t *ret_uid, uint32_t *ret_gid, char **ret_error);
+
+struct container_spec_input {
+        const struct image_config *image;
+        const struct container_run *run;
+        const char *id;     /* the hostname is its first 12 characters */
+        const char *rootfs; /* absolute */
+        uint32_t uid, gid;
+};
+
+/* The OCI config.json: runv's default spec with the process, the root and the hostname filled in. */
+int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error);

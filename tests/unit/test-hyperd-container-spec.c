@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What hyperd's containers run: the run request checked, Docker's command and env rules, users from the rootfs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container-spec.h"
+#include "json-util.h"
+#include "test.h"
+
+static void check_refused(const char *body, const char *want)
+{
+        struct container_run r = {0};
+        char *error = NULL;
+
+        CHECK_EQ_INT(container_run_parse(body, body ? strlen(body) : 0, &r, &error), -EINVAL);
+        CHECK(error && strstr(error, want));
+        CHECK(!r.image);
+        free(error);
+}
+
+static void test_parse(void)
+{
+        const char *body = "{\"image\":\"busybox\",\"cmd\":[\"sh\",\"-c\",\"true\"],\"entrypoint\":[],"
+                           "\"env\":[\"A=1\",\"B=\"],\"workdir\":\"/tmp\",\"user\":\"1000:10\",\"name\":\"web.1\","
+                           "\"rm\":true}";
+        struct container_run r = {0};
+
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK_STREQ(r.image, "busybox");
+        CHECK_STREQ(r.cmd[2], "true");
+        CHECK(r.entrypoint && !r.entrypoint[0]);
+        CHECK_STREQ(r.env[1], "B=");
+        CHECK_STREQ(r.workdir, "/tmp");
+        CHECK_STREQ(r.user, "1000:10");
+        CHECK_STREQ(r.name, "web.1");
+        CHECK(r.auto_remove);
+        container_run_done(&r);
+        body = "{\"image\":\"busybox\",\"name\":null}";
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK(!r.cmd && !r.entrypoint && !r.env && !r.name && !r.auto_remove);
+        container_run_done(&r);
+
+        check_refused(NULL, "needs a JSON body");
+        check_refused("[1]", "not a JSON object");
+        check_refused("{\"image\":\"x\"", "not a JSON object");
+        check_refused("{\"cmd\":[\"sh\"]}", "\"image\" is required");
+        check_refused("{\"image\":\"\"}", "\"image\" is required");
+        check_refused("{\"image\":1}", "\"image\" must be a string");
+        check_refused("{\"image\":\"x\",\"cmd\":\"sh\"}", "\"cmd\" must be an array of strings");
+        check_refused("{\"image\":\"x\",\"cmd\":[\"sh\",1]}", "\"cmd\" must be an array of strings");
+        check_refused("{\"image\":\"x\",\"env\":[\"NOEQUALS\"]}", "is not KEY=VALUE");
+        check_refused("{\"image\":\"x\",\"env\":[\"=v\"]}", "is not KEY=VALUE");
+        check_refused("{\"image\":\"x\",\"workdir\":\"tmp\"}", "absolute path");
+        check_refused("{\"image\":\"x\",\"name\":\"-x\"}", "invalid name");
+        check_refused("{\"image\":\"x\",\"name\":\"a/b\"}", "invalid name");
+        check_refused("{\"image\":\"x\",\"rm\":\"yes\"}", "\"rm\" must be true or false");
+        check_refused("{\"image\":\"x\",\"tty\":true}", "unknown field \"tty\"");
+}
+
+static void test_limits(void)
+{
+        size_t n = CONTAINER_MAX_ARGS + 1, len = 64 + n * 4;
+        char *body = malloc(len), *p = body;
+
+        CHECK(body);
+        p += sprintf(p, "{\"image\":\"x\",\"cmd\":[");
+        for (size_t i = 0; i < n; i++)
+                p += sprintf(p, "%s\"a\"", i ? "," : "");
+        sprintf(p, "]}");
+        check_refused(body, "more than 1024 entries");
+        free(body);
+        body = malloc(CONTAINER_MAX_STRING + 64);
+        CHECK(body);
+        p = body + sprintf(body, "{\"image\":\"");
+        memset(p, 'a', CONTAINER_MAX_STRING + 1);
+        strcpy(p + CONTAINER_MAX_STRING + 1, "\"}");
+        check_refused(body, "at most 4096 bytes");
+        free(body);
+        CHECK(container_name_valid("a") && container_name_valid("A9_.-"));
+        CHECK(!container_name_valid("") && !container_name_valid(".a") && !container_name_valid("a b"));
+}
+
+static void check_args(char **ientry, char **icmd, char **entry, char **cmd, const char *want)
+{
+        struct image_config ic = {.entrypoint = ientry, .cmd = icmd};
+        struct container_run r = {.entrypoint = entry, .cmd = cmd};
+        char **args = NULL, *error = NULL, joined[256] = "";
+        int ret = container_args(&ic, &r, &args, &error);
+
+        if (!want) {
+                CHECK(ret == -EINVAL && error && strstr(error, "no command to run"));
+                free(error);
+                return;
+        }
+        CHECK(ret == 0);
+        for (char **p = args; *p; p++)
+                snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s", p == args ? "" : " ", *p);
+        CHECK_STREQ(joined, want);
+        strv_free(args);
+}
+
+static void test_args(void)
+{
+        char *sh[] = {"/bin/sh", NULL}, *ep[] = {"/init", "-v", NULL}, *c[] = {"echo", "hi", NULL}, *none[] = {NULL};
+
+        check_args(NULL, sh, NULL, NULL, "/bin/sh");
+        check_args(NULL, sh, NULL, c, "echo hi");
+        check_args(NULL, sh, NULL, none, "/bin/sh");
+        check_args(ep, sh, NULL, NULL, "/init -v /bin/sh");
+        check_args(ep, sh, NULL, c, "/init -v echo hi");
+        /* An entrypoint given drops the image's Cmd; an empty one drops the image's entrypoint. */
+        check_args(ep, sh, c, NULL, "echo hi");
+        check_args(ep, sh, none, c, "echo hi");
+        check_args(ep, sh, none, NULL, NULL);
+        check_args(NULL, NULL, NULL, NULL, NULL);
+}
+
+static char dir[] = "/tmp/test-hyperd-spec.XXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "w");
+        CHECK(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void check_user(int fd, const char *user, int uid, int gid, const char *error_want)
+{
+        uint32_t u = 99, g = 99;
+        char *error = NULL;
+        int r = container_user(fd, user, &u, &g, &error);
+
+        if (error_want) {
+                CHECK(r == -EINVAL && error && strstr(error, error_want));
+                free(error);
+                return;
+        }
+        CHECK(r == 0);
+        CHECK_EQ_INT(u, uid);
+        CHECK_EQ_INT(g, gid);
+}
+
+static void test_user(void)
+{
+        char etc[300], outside[300];
+        int fd;
+
+        CHECK(mkdtemp(dir));
+        snprintf(etc, sizeof(etc), "%s/etc", dir);
+        CHECK(mkdir(etc, 0755) == 0);
+        write_file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1001::/home:/bin/sh\nbad:x:nope:1::/:\n");
+        write_file("etc/group", "root:x:0:\nwheel:x:10:user\n");
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        check_user(fd, NULL, 0, 0, NULL);
+        check_user(fd, "", 0, 0, NULL);
+        check_user(fd, "1000", 1000, 0, NULL);
+        check_user(fd, "1000:7", 1000, 7, NULL);
+        check_user(fd, "user", 1000, 1001, NULL);
+        check_user(fd, "user:wheel", 1000, 10, NULL);
+        check_user(fd, "0:wheel", 0, 10, NULL);
+        check_user(fd, "nobody", 0, 0, "unable to find user nobody");
+        check_user(fd, "user:staff", 0, 0, "unable to find group staff");
+        check_user(fd, "bad", 0, 0, "unable to find user bad");
+        check_user(fd, "us", 0, 0, "unable to find user us");
+        check_user(fd, "99999999999", 0, 0, "unable to find user");
+        /* A passwd that is a link out of the rootfs resolves inside it. */
+        snprintf(outside, sizeof(outside), "%s/etc/passwd", dir);
+        CHECK(unlink(outside) == 0);
+        CHECK(symlink("/etc/passwd", outside) == 0);
+        check_user(fd, "root", 0, 0, "unable to find user root");
+        close(fd);
+}
+
+static void test_spec(void)
+{
+        char *ienv[] = {"PATH=/bin", "A=image", "B=image", NULL}, *env[] = {"A=run", "C=run", NULL},
+             *cmd[] = {"/bin/sh", NULL};
+        struct image_config ic = {.cmd = cmd, .env = ienv, .working_dir = "/srv"};
+        struct container_run r = {.image = "busybox", .env = env};
+        struct container_spec_input in = {
+                .image = &ic, .run = &r, .id = "0123456789abcdef", .rootfs = "/x/merged", .uid = 5, .gid = 6};
+        struct json_object *spec = NULL, *proc, *root, *user, *e;
+        const char *s;
+
+        CHECK(container_spec(&in, &spec, NULL) == 0);
+        CHECK(json_get_string(spec, "hostname", &s) == 0 && strcmp(s, "0123456789ab") == 0);
+        CHECK(json_object_object_get_ex(spec, "root", &root));
+        CHECK(json_get_string(root, "path", &s) == 0 && strcmp(s, "/x/merged") == 0);
+        CHECK(json_object_object_get_ex(spec, "process", &proc));
+        CHECK(json_get_string(proc, "cwd", &s) == 0 && strcmp(s, "/srv") == 0);
+        CHECK(json_object_object_get_ex(proc, "user", &user));
+        CHECK(json_object_get_int(json_object_object_get(user, "uid")) == 5);
+        CHECK(json_object_get_int(json_object_object_get(user, "gid")) == 6);
+        CHECK(json_object_object_get_ex(proc, "env", &e));
+        CHECK_STREQ(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                    "[\"PATH=/bin\",\"B=image\",\"A=run\",\"C=run\"]");
+        CHECK(!json_object_get_boolean(json_object_object_get(proc, "terminal")));
+        json_object_put(spec);
+
+        /* No PATH in the image: the default one; no working dir: "/". */
+        ic.env = NULL;
+        ic.working_dir = NULL;
+        r.env = NULL;
+        CHECK(container_spec(&in, &spec, NULL) == 0);
+        proc = json_object_object_get(spec, "process");
+        CHECK(json_get_string(proc, "cwd", &s) == 0 && strcmp(s, "/") == 0);
+        s = json_object_get_string(json_object_array_get_idx(json_object_object_get(proc, "env"), 0));
+        CHECK(s && strncmp(s, "PATH=/usr/local/sbin:", 21) == 0);
+        json_object_put(spec);
+}
+
+int main(void)
+{
+        char cmd[300];
+
+        test_parse();
+        test_limits();
+        test_args();
+        test_user();
+        test_spec();
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+        printf("ok\n");
+        return 0;
+}

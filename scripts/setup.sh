@@ -9,6 +9,7 @@ packages=(
     build-essential meson ninja-build pkg-config clang libclang-rt-dev
     libjson-c-dev libcurl4-openssl-dev libmicrohttpd-dev libarchive-dev
     libssl-dev libsqlite3-dev libnl-route-3-dev libmnl-dev libcap-dev
+    libnftables-dev
     # guest kernel (scripts/build-kernel.sh) and initrd
     linux-source-6.1 flex bison bc libelf-dev cpio xz-utils
     # run VMs, networks

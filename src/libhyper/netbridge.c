@@ -23,6 +23,7 @@
 
 #include "fd-util.h"
 #include "netbridge-internal.h"
+#include "netlink-util.h"
 
 #define NB_TAP_PREFIX "hy"
 
@@ -45,22 +46,6 @@ int nb_fail(char **ret_error, int r, const char *fmt, ...)
         if (k < 0 || asprintf(ret_error, "%s: %s", what, strerror(-r)) < 0)
                 *ret_error = NULL;
         return r;
-}
-
-/* libnl's own negative codes, as errnos. */
-static int nb_errno(int nlerr)
-{
-        static const int map[][2] = {
-                {NLE_NOMEM, ENOMEM},    {NLE_EXIST, EEXIST},         {NLE_INVAL, EINVAL}, {NLE_RANGE, ERANGE},
-                {NLE_BUSY, EBUSY},      {NLE_OBJ_NOTFOUND, ENOENT},  {NLE_NODEV, ENODEV}, {NLE_PERM, EPERM},
-                {NLE_NOACCESS, EACCES}, {NLE_OPNOTSUPP, EOPNOTSUPP}, {NLE_AGAIN, EAGAIN},
-        };
-        int e = nlerr < 0 ? -nlerr : nlerr;
-
-        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-                if (map[i][0] == e)
-                        return -map[i][1];
-        return -EIO;
 }
 
 static bool nb_chars_valid(const char *s, size_t max, const char *extra)
@@ -211,7 +196,7 @@ static int nb_connect(struct netbridge *b, char **ret_error)
                 return -ENOMEM;
         r = nl_connect(b->sock, NETLINK_ROUTE);
         if (r < 0)
-                return nb_fail(ret_error, nb_errno(r), "opening a netlink socket");
+                return nb_fail(ret_error, netlink_errno(r), "opening a netlink socket");
         return nb_nft_open(b, ret_error);
 }
 
@@ -222,7 +207,7 @@ static int nb_link_get(struct netbridge *b, const char *name, struct rtnl_link *
 
         if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
                 return -ENODEV;
-        return r < 0 ? nb_errno(r) : 0;
+        return r < 0 ? netlink_errno(r) : 0;
 }
 
 /* Sets what is given (master > 0, mtu > 0) and brings the link up. */
@@ -239,7 +224,7 @@ static int nb_link_up(struct netbridge *b, struct rtnl_link *link, int master, u
                 rtnl_link_set_mtu(change, mtu);
         rtnl_link_set_flags(change, IFF_UP);
         r = rtnl_link_change(b->sock, link, change, 0);
-        return r < 0 ? nb_errno(r) : 0;
+        return r < 0 ? netlink_errno(r) : 0;
 }
 
 static int nb_link_delete(struct netbridge *b, const char *name)
@@ -252,7 +237,7 @@ static int nb_link_delete(struct netbridge *b, const char *name)
                 return 0;
         if (r >= 0)
                 r = rtnl_link_delete(b->sock, link);
-        return r < 0 ? nb_errno(r) : 0;
+        return r < 0 ? netlink_errno(r) : 0;
 }
 
 /*
@@ -274,7 +259,7 @@ static int nb_bridge_create(struct netbridge *b)
         rtnl_link_set_name(link, b->name);
         rtnl_link_set_addr(link, mac);
         r = rtnl_link_add(b->sock, link, NLM_F_CREATE | NLM_F_EXCL);
-        return r < 0 ? nb_errno(r) : 0;
+        return r < 0 ? netlink_errno(r) : 0;
 }
 
 static int nb_bridge_address(struct netbridge *b, int ifindex)
@@ -292,7 +277,7 @@ static int nb_bridge_address(struct netbridge *b, int ifindex)
                 r = rtnl_addr_add(b->sock, addr, 0);
         if (r == -NLE_EXIST)
                 return 0;
-        return r < 0 ? nb_errno(r) : 0;
+        return r < 0 ? netlink_errno(r) : 0;
 }
 
 /* The bridge, made if missing; *ret_ifindex is its index. */
@@ -474,27 +459,21 @@ static ssize_t nb_pod_tap(struct json_object *pod, unsigned ordinal)
 /* A persistent tap, closed again: QEMU opens it by name. */
 static int nb_tap_create(struct netbridge *b, const char *name, int bridge, unsigned mtu, char **ret_error)
 {
-        struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL};
         _cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-        _cleanup_close_ int fd = -1;
-        int r;
+        const char *step;
+        int fd, r;
 
-        fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return nb_fail(ret_error, -errno, "opening /dev/net/tun");
-        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-                return nb_fail(ret_error, -errno, "creating tap %s", name);
-        if (ioctl(fd, TUNSETPERSIST, 1) < 0)
-                return nb_fail(ret_error, -errno, "making tap %s persistent", name);
+        r = netlink_tap_create(name, &fd, &step);
+        if (r < 0)
+                return nb_fail(ret_error, r, "%s %s", step, name);
         r = nb_link_get(b, name, &link);
         if (r >= 0)
                 r = nb_link_up(b, link, bridge, mtu);
         if (r < 0) {
-                /* Not persistent any more: the tap goes away with fd. */
-                (void)ioctl(fd, TUNSETPERSIST, 0);
+                netlink_tap_abandon(fd);
                 return nb_fail(ret_error, r, "attaching tap %s to %s", name, b->name);
         }
+        close(fd);
         return 0;
 }
 
@@ -932,7 +911,7 @@ static int nb_gc_taps(struct netbridge *b, const char *const *live, size_t n_liv
                 return r;
         r = rtnl_link_alloc_cache(b->sock, AF_UNSPEC, &links);
         if (r < 0)
-                return nb_fail(ret_error, nb_errno(r), "listing links");
+                return nb_fail(ret_error, netlink_errno(r), "listing links");
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *)o;
                 const char *name = rtnl_link_get_name(l);
@@ -942,7 +921,7 @@ static int nb_gc_taps(struct netbridge *b, const char *const *live, size_t n_liv
                         continue;
                 r = rtnl_link_delete(b->sock, l);
                 if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
-                        return nb_fail(ret_error, nb_errno(r), "deleting tap %s", name);
+                        return nb_fail(ret_error, netlink_errno(r), "deleting tap %s", name);
         }
         return 0;
 }

@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 
 #include "macros.h"
+#include "netlink-util.h"
 #include "tapnet.h"
 
 #define TAPNET_INGRESS_HANDLE TC_H_MAKE(TC_H_INGRESS, 0)
@@ -44,23 +45,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_qdisc *, rtnl_qdisc_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_cls *, rtnl_cls_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_act *, rtnl_act_put);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct tapnet *, tapnet_teardown);
-
-/* libnl returns its own negative codes; callers of this file get errnos. */
-static int tapnet_errno(int nlerr)
-{
-        static const int map[][2] = {
-                {NLE_NOMEM, ENOMEM},         {NLE_EXIST, EEXIST},        {NLE_INVAL, EINVAL}, {NLE_RANGE, ERANGE},
-                {NLE_OPNOTSUPP, EOPNOTSUPP}, {NLE_OBJ_NOTFOUND, ENOENT}, {NLE_BUSY, EBUSY},   {NLE_NOACCESS, EACCES},
-                {NLE_PERM, EPERM},           {NLE_NODEV, ENODEV},        {NLE_AGAIN, EAGAIN}, {NLE_INTR, EINTR},
-                {NLE_MSGSIZE, EMSGSIZE},
-        };
-        int e = nlerr < 0 ? -nlerr : nlerr;
-
-        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-                if (map[i][0] == e)
-                        return -map[i][1];
-        return -EIO;
-}
 
 /* Returns r, and says why in *ret_error for the first failure only. */
 static _printf_(3, 4) int tapnet_fail(char **ret_error, int r, const char *fmt, ...)
@@ -226,7 +210,7 @@ static int tapnet_scan_links(struct tapnet *t, char **ret_error)
 
         if ((r = rtnl_link_alloc_cache(t->sock, AF_UNSPEC, &links)) < 0 ||
             (r = rtnl_addr_alloc_cache(t->sock, &addrs)) < 0)
-                return tapnet_fail(ret_error, tapnet_errno(r), "listing links and addresses");
+                return tapnet_fail(ret_error, netlink_errno(r), "listing links and addresses");
         for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
                 struct tapnet_link l = {};
 
@@ -315,7 +299,7 @@ static int tapnet_scan_routes(struct tapnet *t, char **ret_error)
 
         r = rtnl_route_alloc_cache(t->sock, AF_UNSPEC, 0, &routes);
         if (r < 0)
-                return tapnet_fail(ret_error, tapnet_errno(r), "listing routes");
+                return tapnet_fail(ret_error, netlink_errno(r), "listing routes");
         for (int pass = 0; pass < 2; pass++)
                 for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
                         struct rtnl_route *rt = (struct rtnl_route *)o;
@@ -352,27 +336,21 @@ static int tapnet_tap_configure(struct nl_sock *sock, struct rtnl_link *tap, uns
  */
 static int tapnet_tap_create(struct tapnet *t, struct tapnet_link *l, char **ret_error)
 {
-        struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL};
         _cleanup_(rtnl_link_putp) struct rtnl_link *tap = NULL;
-        _cleanup_close_ int fd = -1;
-        int r;
+        const char *step;
+        int fd, r;
 
-        fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return tapnet_fail(ret_error, -errno, "opening /dev/net/tun");
-        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", l->tap);
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-                return tapnet_fail(ret_error, -errno, "creating tap %s", l->tap);
-        if (ioctl(fd, TUNSETPERSIST, 1) < 0)
-                return tapnet_fail(ret_error, -errno, "making tap %s persistent", l->tap);
+        r = netlink_tap_create(l->tap, &fd, &step);
+        if (r < 0)
+                return tapnet_fail(ret_error, r, "%s %s", step, l->tap);
         r = rtnl_link_get_kernel(t->sock, 0, l->tap, &tap);
         if (r >= 0)
                 r = tapnet_tap_configure(t->sock, tap, l->mtu);
         if (r < 0) {
-                /* Not persistent any more: the tap goes away when fd closes. */
-                (void)ioctl(fd, TUNSETPERSIST, 0);
-                return tapnet_fail(ret_error, tapnet_errno(r), "setting up tap %s", l->tap);
+                netlink_tap_abandon(fd);
+                return tapnet_fail(ret_error, netlink_errno(r), "setting up tap %s", l->tap);
         }
+        close(fd);
         l->tap_ifindex = rtnl_link_get_ifindex(tap);
         return 0;
 }
@@ -404,7 +382,7 @@ static int tapnet_ingress_add(struct nl_sock *sock, int ifindex)
         r = rtnl_qdisc_add(sock, q, NLM_F_CREATE | NLM_F_EXCL);
         if (r == -NLE_EXIST)
                 return -EBUSY;
-        return r < 0 ? tapnet_errno(r) : 0;
+        return r < 0 ? netlink_errno(r) : 0;
 }
 
 static void tapnet_ingress_del(struct nl_sock *sock, int ifindex)
@@ -446,7 +424,7 @@ static int tapnet_redirect_add(struct nl_sock *sock, int from, int to)
         if ((r = rtnl_tc_set_kind(TC_CAST(cls), "u32")) < 0 || (r = rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0)) < 0 ||
             (r = rtnl_u32_set_cls_terminal(cls)) < 0 || (r = rtnl_u32_add_action(cls, act)) < 0 ||
             (r = rtnl_cls_add(sock, cls, NLM_F_CREATE | NLM_F_EXCL)) < 0)
-                return tapnet_errno(r);
+                return netlink_errno(r);
         return 0;
 }
 
@@ -484,7 +462,7 @@ static int tapnet_connect(struct tapnet *t, char **ret_error)
                 return -ENOMEM;
         r = nl_connect(t->sock, NETLINK_ROUTE);
         if (r < 0)
-                return tapnet_fail(ret_error, tapnet_errno(r), "opening a netlink socket");
+                return tapnet_fail(ret_error, netlink_errno(r), "opening a netlink socket");
         return 0;
 }
 

@@ -253,18 +253,16 @@ static void test_hotplug_disk(struct vm *vm, struct fixture *f)
         CHECK_EQ_INT(qemu_ops.unplug_disk(vm, "disk0"), -ENOENT);
 }
 
-static void test_hotplug_nic(struct vm *vm)
+/* Returns whether the tap was made: it can only go once QEMU let go of it. */
+static bool test_hotplug_nic(struct vm *vm, const char *tap)
 {
-        char tap[IFNAMSIZ];
-
-        snprintf(tap, sizeof(tap), "hyt%d", (int)getpid() % 100000);
         if (!tap_set(tap, true)) {
                 fprintf(stderr, "no tap device here: nic hot-plug not tested\n");
-                return;
+                return false;
         }
         CHECK_EQ_INT(qemu_ops.hotplug_nic(vm, "nic0", tap, "52:54:00:12:34:56"), 0);
         CHECK(console_has(vm->console_log, "hotplug-init: nic added 52:54:00:12:34:56", 30));
-        tap_set(tap, false);
+        return true;
 }
 
 static void test_hotplug(void)
@@ -272,6 +270,8 @@ static void test_hotplug(void)
         struct fixture f;
         struct vm *vm = NULL;
         struct vm_config cfg;
+        char tap[IFNAMSIZ];
+        bool made_tap;
 
         if (access(hotplug_initrd, R_OK) < 0) {
                 fprintf(stderr, "no %s: hot-plug not tested\n", hotplug_initrd);
@@ -285,10 +285,18 @@ static void test_hotplug(void)
         CHECK(console_has(vm->console_log, "hotplug-init: port sh.hyper.channel.1", 1));
         CHECK(console_has(vm->console_log, "hotplug-init: hello from-host", 1));
         test_hotplug_disk(vm, &f);
-        test_hotplug_nic(vm);
+        snprintf(tap, sizeof(tap), "hyt%d", (int)getpid() % 100000);
+        made_tap = test_hotplug_nic(vm, tap);
         CHECK_EQ_INT(qemu_ops.kill(vm), 0);
         qemu_ops.free(vm);
         fixture_check_clean(&f);
+        /* The test's own tap must not outlive it either. */
+        if (made_tap) {
+                char sys[64];
+                CHECK(tap_set(tap, false));
+                snprintf(sys, sizeof(sys), "/sys/class/net/%s", tap);
+                CHECK(access(sys, F_OK) < 0);
+        }
 }
 
 int main(void)

@@ -244,3 +244,20 @@ char *hc_container_path(const char *id, const char *what)
                 return NULL;
         return p;
 }
+
+int hc_post_each(char **argv, int first, int argc, const char *what, const char *key, const char *value)
+{
+        int status = 0;
+
+        for (int i = first; i < argc; i++) {
+                _cleanup_free_ char *base = hc_container_path(argv[i], what), *esc = hc_escape(value), *path = NULL;
+
+                if (!base || !esc || asprintf(&path, "%s?%s=%s", base, key, esc) < 0)
+                        return hc_error("out of memory");
+                if (hc_call_json("POST", path, NULL, NULL) != 0)
+                        status = HC_EXIT_FAILURE;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return status;
+}

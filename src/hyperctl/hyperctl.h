@@ -60,6 +60,12 @@ char *hc_escape(const char *s);
 int hc_call_json(const char *method, const char *path, const char *body, struct json_object **ret);
 /* "/v1/containers/ID/WHAT" (WHAT may be NULL), the id escaped; NULL when out of memory. */
 char *hc_container_path(const char *id, const char *what);
+/*
+ * POSTs /containers/ID/WHAT?KEY=VALUE for each container of argv[first..],
+ * printing each one that took it, as docker does; goes on after a failure
+ * and returns HC_EXIT_FAILURE if any failed.
+ */
+int hc_post_each(char **argv, int first, int argc, const char *what, const char *key, const char *value);
 
 int hc_cmd_version(int argc, char **argv);
 int hc_cmd_info(int argc, char **argv);

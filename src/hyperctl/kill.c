@@ -10,7 +10,7 @@ int hc_cmd_kill(int argc, char **argv)
 {
         static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, {}};
         const char *sig = "KILL";
-        int c, status = 0;
+        int c;
 
         while ((c = getopt_long(argc, argv, "s:", opts, NULL)) >= 0) {
                 if (c != 's')
@@ -19,15 +19,5 @@ int hc_cmd_kill(int argc, char **argv)
         }
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl kill [-s SIGNAL] CONTAINER...");
-        for (int i = optind; i < argc; i++) {
-                _cleanup_free_ char *base = hc_container_path(argv[i], "kill"), *esc = hc_escape(sig), *path = NULL;
-
-                if (!base || !esc || asprintf(&path, "%s?signal=%s", base, esc) < 0)
-                        return hc_error("out of memory");
-                if (hc_call_json("POST", path, NULL, NULL) != 0)
-                        status = HC_EXIT_FAILURE;
-                else
-                        printf("%s\n", argv[i]);
-        }
-        return status;
+        return hc_post_each(argv, optind, argc, "kill", "signal", sig);
 }

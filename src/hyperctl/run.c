@@ -14,12 +14,15 @@
 #include "json-util.h"
 
 #define RUN_MAX_ENV 1024
+#define RUN_MAX_PUBLISH 64
 /* What `docker run` exits with when the daemon refuses the container. */
 #define RUN_EXIT_DAEMON 125
 
 struct run_opts {
         bool detach, rm;
-        const char *name, *workdir, *user, *entrypoint;
+        const char *name, *workdir, *user, *entrypoint, *network;
+        const char *publish[RUN_MAX_PUBLISH];
+        size_t n_publish;
         const char *env[RUN_MAX_ENV];
         size_t n_env;
 };
@@ -36,12 +39,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 {"entrypoint", required_argument, NULL, 'E'},
                 {"interactive", no_argument, NULL, 'i'},
                 {"tty", no_argument, NULL, 't'},
+                {"publish", required_argument, NULL, 'p'},
+                {"network", required_argument, NULL, 'N'},
                 {},
         };
         int c;
 
         /* "+": options stop at the image, so the command's own flags stay its own. */
-        while ((c = getopt_long(argc, argv, "+de:w:u:it", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+de:w:u:itp:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'd':
                         o->detach = true;
@@ -66,6 +71,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                                 return hc_usage_error("too many -e");
                         o->env[o->n_env++] = optarg;
                         break;
+                case 'p':
+                        if (o->n_publish >= RUN_MAX_PUBLISH)
+                                return hc_usage_error("too many -p");
+                        o->publish[o->n_publish++] = optarg;
+                        break;
+                case 'N':
+                        o->network = optarg;
+                        break;
                 case 'i':
                 case 't':
                         return hc_usage_error("-i and -t (interactive containers) are not supported yet; "
@@ -79,7 +92,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                                       "hyperctl rm once it has ended");
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl run [-d] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
-                                      "[--entrypoint E] IMAGE [COMMAND [ARG...]]");
+                                      "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] [--network none] IMAGE [COMMAND [ARG...]]");
         return 0;
 }
 
@@ -109,6 +122,10 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
                 json_object_object_add(b, "workdir", json_object_new_string(o->workdir));
         if (o->user)
                 json_object_object_add(b, "user", json_object_new_string(o->user));
+        if (o->n_publish)
+                json_object_object_add(b, "publish", run_strv(o->publish, o->n_publish));
+        if (o->network)
+                json_object_object_add(b, "network", json_object_new_string(o->network));
         /* hyperctl removes it itself, after printing its output. */
         return b;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +57,9 @@ void config_done(struct config *c)
         free(c->runv_root);
         free(c->group);
         free(c->log_file);
+        free(c->bridge);
+        free(c->subnet);
+        free(c->network_state);
         *c = (struct config){ 0 };
 }
 
@@ -63,6 +67,33 @@ void config_done(struct config *c)
 static int config_set_path(char **field, const char *value)
 {
         if (value[0] != '/')
+                return -EINVAL;
+        return config_set_string(field, value);
+}
+
+/* An interface name: 1 to 15 characters, none of them '/', ':' or a space. */
+static int config_set_bridge(char **field, const char *value)
+{
+        size_t n = strlen(value);
+
+        if (n == 0 || n > 15 || strcspn(value, "/: \t") != n)
+                return -EINVAL;
+        return config_set_string(field, value);
+}
+
+/* A.B.C.D/N; netbridge checks the rest (the prefix's range) at start. */
+static int config_set_subnet(char **field, const char *value)
+{
+        const char *slash = strchr(value, '/');
+        char addr[INET_ADDRSTRLEN];
+        struct in_addr a;
+
+        if (!slash || (size_t)(slash - value) >= sizeof(addr) || slash[1] < '0' || slash[1] > '9')
+                return -EINVAL;
+        memcpy(addr, value, (size_t)(slash - value));
+        addr[slash - value] = '\0';
+        if (inet_pton(AF_INET, addr, &a) != 1 || strtoul(slash + 1, NULL, 10) > 32 ||
+            strspn(slash + 1, "0123456789") != strlen(slash + 1))
                 return -EINVAL;
         return config_set_string(field, value);
 }
@@ -80,6 +111,12 @@ int config_set(struct config *c, const char *key, const char *value)
                 return config_set_path(&c->runv_root, value);
         if (strcmp(key, "log-file") == 0)
                 return config_set_path(&c->log_file, value);
+        if (strcmp(key, "network-state") == 0)
+                return config_set_path(&c->network_state, value);
+        if (strcmp(key, "bridge") == 0)
+                return config_set_bridge(&c->bridge, value);
+        if (strcmp(key, "subnet") == 0)
+                return config_set_subnet(&c->subnet, value);
         if (strcmp(key, "group") == 0)
                 return value[0] ? config_set_string(&c->group, value) : -EINVAL;
         if (strcmp(key, "debug") == 0)

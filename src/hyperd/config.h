@@ -28,6 +28,9 @@ struct config {
         char *runv_root; /* runv's state root: one folder per running container */
         char *group;    /* group that may use the socket; NULL: root only */
         char *log_file; /* NULL: stderr */
+        char *bridge;        /* the containers' bridge; NULL: netbridge's default (hyper0) */
+        char *subnet;        /* its IPv4 subnet; NULL: netbridge's default (10.47.0.0/16) */
+        char *network_state; /* netbridge's state folder; NULL: netbridge's default */
         bool debug;
         uint64_t max_upload;   /* bytes of a POST /images/load body */
         unsigned max_clients;  /* connections at once */
@@ -35,7 +38,10 @@ struct config {
 
 int config_init(struct config *c);
 void config_done(struct config *c);
-/* Sets one key ("socket", "root", "runv-root", "group", "log-file", "debug", "max-upload", "max-clients"). */
+/*
+ * Sets one key ("socket", "root", "runv-root", "group", "log-file", "debug", "max-upload", "max-clients",
+ * "bridge", "subnet", "network-state").
+ */
 int config_set(struct config *c, const char *key, const char *value);
 /* Parses a whole file's text; on failure *ret_error says which line and why. */
 int config_parse(struct config *c, const char *text, size_t len, char **ret_error);

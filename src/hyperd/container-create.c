@@ -2,7 +2,7 @@
 /*
  * POST /v1/containers/run's work: the row first (so that a name is taken
  * once, and a crash part way leaves something `rm` can find), then the
- * rootfs, the bundle, `runv create` with the container's stdout and
+ * network (container-net.c), the rootfs, the bundle, `runv create` with the container's stdout and
  * stderr on ROOT/containers/ID/log (the monitor keeps writing there after
  * hyperd is gone), and `runv start`. Any failure removes all of it.
  */
@@ -103,12 +103,13 @@ static int create_config(const struct container_spec_input *in, const char *path
 }
 
 static int create_bundle(struct hyperd *hd, struct image_store *s, const struct container_run *run,
-                         const struct image_config *ic, const char *id, const char *image_id, char **ret_error)
+                         const struct image_config *ic, const char *id, const char *image_id, const char *netns,
+                         char **ret_error)
 {
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *config = container_bundle(hd, id, "config.json"),
                             *rootfs = NULL;
         _cleanup_close_ int fd = -1;
-        struct container_spec_input in = {.image = ic, .run = run, .id = id};
+        struct container_spec_input in = {.image = ic, .run = run, .id = id, .netns = netns};
         int r;
 
         if (!bundle || !config)
@@ -197,8 +198,11 @@ static int create_runv_start(struct hyperd *hd, const char *id, char **ret_error
 static int create_all(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                       const struct image_config *ic, const char *id, const char *image_id, char **ret_error)
 {
-        int r = create_bundle(hd, s, run, ic, id, image_id, ret_error);
+        _cleanup_free_ char *netns = NULL;
+        int r = container_net_create(hd, id, run, &netns, ret_error);
 
+        if (r >= 0)
+                r = create_bundle(hd, s, run, ic, id, image_id, netns, ret_error);
         if (r >= 0)
                 r = create_runv_create(hd, id, ret_error);
         if (r >= 0)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "container-spec.h"
+#include "netbridge.h"
 #include "json-util.h"
 #include "oci-spec.h"
 
@@ -38,6 +40,7 @@ void container_run_done(struct container_run *r)
         strv_free(r->cmd);
         strv_free(r->entrypoint);
         strv_free(r->env);
+        strv_free(r->publish);
         *r = (struct container_run){0};
 }
 
@@ -84,7 +87,7 @@ static int run_strv(struct json_object *o, const char *key, size_t max, char ***
 
 static int run_check_keys(struct json_object *o, char **ret_error)
 {
-        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm"};
+        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm", "publish", "network"};
 
         json_object_object_foreach(o, key, val)
         {
@@ -114,6 +117,30 @@ static int run_check(const struct container_run *r, char **ret_error)
         for (char **p = r->env; p && *p; p++)
                 if (**p == '=' || !strchr(*p, '='))
                         return spec_error(ret_error, -EINVAL, "env entry \"%.200s\" is not KEY=VALUE", *p);
+        if (r->network_none && r->publish && r->publish[0])
+                return spec_error(ret_error, -EINVAL, "\"publish\" needs a network: not with \"network\": \"none\"");
+        for (char **p = r->publish; p && *p; p++) {
+                struct netbridge_port port;
+                int k = container_port_parse(*p, &port, ret_error);
+
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+static int run_network(struct json_object *o, struct container_run *ret, char **ret_error)
+{
+        _cleanup_free_ char *net = NULL;
+        int r = run_string(o, "network", &net, ret_error);
+
+        if (r < 0 || !net)
+                return r;
+        if (strcmp(net, "none") == 0)
+                ret->network_none = true;
+        else if (strcmp(net, "bridge") != 0)
+                return spec_error(ret_error, -EINVAL, "\"network\" must be \"bridge\" (the default) or \"none\", not \"%.64s\"",
+                                  net);
         return 0;
 }
 
@@ -136,6 +163,10 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
                 r = run_strv(o, "entrypoint", CONTAINER_MAX_ARGS, &ret->entrypoint, ret_error);
         if (r >= 0)
                 r = run_strv(o, "env", CONTAINER_MAX_ENV, &ret->env, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "publish", CONTAINER_MAX_PUBLISH, &ret->publish, ret_error);
+        if (r >= 0)
+                r = run_network(o, ret, ret_error);
         if (r < 0)
                 return r;
         r = json_get_bool(o, "rm", &ret->auto_remove);
@@ -375,6 +406,24 @@ static int spec_process(struct json_object *spec, const struct container_spec_in
         return 0;
 }
 
+/* The network entry of linux.namespaces joins the namespace at path. */
+static int spec_netns(struct json_object *spec, const char *path)
+{
+        struct json_object *linux_o, *nss, *type;
+
+        if (!json_object_object_get_ex(spec, "linux", &linux_o) ||
+            !json_object_object_get_ex(linux_o, "namespaces", &nss) || !json_object_is_type(nss, json_type_array))
+                return -EINVAL;
+        for (size_t i = 0; i < json_object_array_length(nss); i++) {
+                struct json_object *e = json_object_array_get_idx(nss, i);
+
+                if (json_object_object_get_ex(e, "type", &type) &&
+                    strcmp(json_object_get_string(type), "network") == 0)
+                        return json_object_object_add(e, "path", json_object_new_string(path)) < 0 ? -ENOMEM : 0;
+        }
+        return -EINVAL;
+}
+
 int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error)
 {
         const char *def = oci_spec_default();
@@ -393,8 +442,95 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
         snprintf(host, sizeof(host), "%s", in->id);
         json_object_object_add(spec, "hostname", json_object_new_string(host));
         r = spec_process(spec, in, ret_error);
+        if (r >= 0 && in->netns)
+                r = spec_netns(spec, in->netns);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(spec);
+        return 0;
+}
+
+/* "N" or "N-M", 1..65535, N <= M. */
+static int port_range(const char *s, uint16_t *ret_lo, uint16_t *ret_hi)
+{
+        unsigned long lo, hi;
+        char *end;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        lo = strtoul(s, &end, 10);
+        hi = lo;
+        if (*end == '-') {
+                if (end[1] < '0' || end[1] > '9')
+                        return -EINVAL;
+                hi = strtoul(end + 1, &end, 10);
+        }
+        if (*end != '\0' || lo == 0 || hi > 65535 || lo > hi)
+                return -EINVAL;
+        *ret_lo = (uint16_t)lo;
+        *ret_hi = (uint16_t)hi;
+        return 0;
+}
+
+static int port_protocol(char *s, enum netbridge_protocol *ret)
+{
+        char *slash = strrchr(s, '/');
+
+        *ret = NETBRIDGE_TCP;
+        if (!slash)
+                return 0;
+        *slash = '\0';
+        if (strcmp(slash + 1, "udp") == 0)
+                *ret = NETBRIDGE_UDP;
+        else if (strcmp(slash + 1, "tcp") != 0)
+                return -EINVAL;
+        return 0;
+}
+
+/* Splits "[IP:]HOST:POD" in place; a missing IP is "every address". */
+static int port_split(char *s, struct netbridge_port *p, char **ret_host, char **ret_pod)
+{
+        char *last = strrchr(s, ':'), *first;
+
+        if (!last)
+                return -EINVAL;
+        *last = '\0';
+        *ret_pod = last + 1;
+        first = strrchr(s, ':');
+        p->host_ip.s_addr = htonl(INADDR_ANY);
+        *ret_host = first ? first + 1 : s;
+        if (!first)
+                return 0;
+        *first = '\0';
+        return inet_pton(AF_INET, s, &p->host_ip) == 1 ? 0 : -EINVAL;
+}
+
+int container_port_parse(const char *s, struct netbridge_port *ret, char **ret_error)
+{
+        _cleanup_free_ char *copy = strdup(s);
+        struct netbridge_port p = {0};
+        char *host, *pod;
+        uint16_t pod_end;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = port_protocol(copy, &p.protocol);
+        if (r >= 0)
+                r = port_split(copy, &p, &host, &pod);
+        if (r >= 0)
+                r = port_range(host, &p.host_port, &p.host_port_end);
+        if (r >= 0)
+                r = port_range(pod, &p.pod_port, &pod_end);
+        if (r >= 0 && pod_end - p.pod_port != p.host_port_end - p.host_port)
+                r = -EINVAL;
+        if (r >= 0 && p.host_port_end - p.host_port >= NETBRIDGE_PORT_RANGE_MAX)
+                r = -EINVAL;
+        if (r < 0)
+                return spec_error(ret_error, -EINVAL,
+                                  "invalid published port \"%.200s\": [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp], "
+                                  "ranges of the same length, at most %d ports",
+                                  s, NETBRIDGE_PORT_RANGE_MAX);
+        *ret = p;
         return 0;
 }

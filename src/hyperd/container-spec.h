@@ -32,11 +32,23 @@ struct container_run {
         char **cmd;        /* NULL or empty: the image's (unless entrypoint is given) */
         char **entrypoint; /* NULL: the image's; empty: none */
         char **env;        /* K=V, NULL when none */
+        char **publish;    /* "[HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp]", NULL when none */
         bool auto_remove;
+        bool network_none; /* "network": "none": no network namespace of its own, no NIC */
 };
 
 int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error);
 void container_run_done(struct container_run *r);
+
+/* Bounds on published ports per container. */
+#define CONTAINER_MAX_PUBLISH 64
+
+/*
+ * One -p value, Docker's syntax: [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp],
+ * the two ranges of the same length. The pod address is left INADDR_ANY.
+ */
+struct netbridge_port;
+int container_port_parse(const char *s, struct netbridge_port *ret, char **ret_error);
 
 /* Names as Docker's: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most CONTAINER_MAX_NAME. */
 bool container_name_valid(const char *name);
@@ -57,7 +69,8 @@ struct container_spec_input {
         const char *id;     /* the hostname is its first 12 characters */
         const char *rootfs; /* absolute */
         uint32_t uid, gid;
+        const char *netns; /* the network namespace to join (its path), or NULL for a new, empty one */
 };
 
-/* The OCI config.json: runv's default spec with the process, the root and the hostname filled in. */
+/* The OCI config.json: runv's default spec with the process, the root, the hostname and the netns filled in. */
 int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error);

@@ -203,7 +203,7 @@ int container_stop(struct hyperd *hd, const char *id, int timeout_s, struct cont
         return container_wait(hd, id, 10000, -1, ret);
 }
 
-/* runv delete --force, the rootfs, the bundle, the row: each step tolerates one already done. */
+/* runv delete --force, the network, the rootfs, the bundle, the row: each step tolerates one already done. */
 int container_remove(struct hyperd *hd, const char *id, char **ret_error)
 {
         _cleanup_(image_store_closep) struct image_store *s = NULL;
@@ -221,6 +221,7 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
         runv_result_done(&res);
         if (r < 0)
                 return r;
+        container_net_remove(hd, id);
         r = image_store_open(hd->config->root, &s, ret_error);
         if (r < 0)
                 return r;

@@ -44,3 +44,18 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error);
 /* Makes and starts a container; *ret_id gets its id. On failure nothing of it is left. */
 int container_create(struct hyperd *hd, const struct container_run *run, char **ret_id, char **ret_name,
                      char **ret_error);
+
+/* container-net.c: the container's network namespace, veth and published ports on hyperd's bridge. */
+#define CONTAINER_NET_POD_ID_LEN 32
+void container_net_pod_id(const char *id, char ret[CONTAINER_NET_POD_ID_LEN + 1]);
+/* RUNTIME/netns/ID: the container's network namespace, bind-mounted. */
+char *container_netns_path(struct hyperd *hd, const char *id);
+/* Unless run->network_none: the namespace, the veth, the address, the ports; *ret_netns its path (or NULL). */
+int container_net_create(struct hyperd *hd, const char *id, const struct container_run *run, char **ret_netns,
+                         char **ret_error);
+/* Removes all of the container's network; each step tolerates one already done. */
+void container_net_remove(struct hyperd *hd, const char *id);
+/* At start: the bridge (netbridge_ensure), then what belongs to containers no longer in the database. */
+int container_net_start(struct hyperd *hd);
+/* hyperd --remove-network: the bridge, its rules and its state, gone. */
+int container_net_destroy(struct hyperd *hd);

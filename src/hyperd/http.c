@@ -50,6 +50,7 @@ int http_status_from_errno(int r)
         case EEXIST:
         case EBUSY:
         case ENOTUNIQ:
+        case EADDRINUSE:
                 return MHD_HTTP_CONFLICT;
         case EFBIG:
                 return MHD_HTTP_CONTENT_TOO_LARGE;

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "netbridge.h"
 #include "router.h"
 
 /* Bodies of requests that are not uploads and read none: refused over this. */
@@ -28,6 +29,8 @@ struct hyperd {
         char *upload_dir; /* ROOT/hyperd/tmp: uploads and archives being saved */
         char *kernel, *initrd; /* what pods would boot, or NULL */
         char *runv; /* the runv binary containers run with, or NULL */
+        struct netbridge *net; /* the containers' bridge */
+        char *netns_dir; /* the containers' network namespaces: SOCKET's folder/netns */
         bool kvm;
         time_t started;
 };

@@ -16,14 +16,15 @@
 #include "fs-util.h"
 #include "guest.h"
 #include "hyperd.h"
+#include "containers.h"
 #include "hypervisor.h"
 #include "log.h"
 #include "runv-driver.h"
 
 struct hyperd_args {
         const char *config;
-        const char *socket, *root, *group, *log_file, *runv_root;
-        bool debug;
+        const char *socket, *root, *log_file, *runv_root, *network_state, *group, *bridge, *subnet;
+        bool debug, remove_network;
 };
 
 static void hyperd_usage(FILE *f)
@@ -35,6 +36,10 @@ static void hyperd_usage(FILE *f)
                    "  --root DIR       image store and database (default " HYPERD_DEFAULT_ROOT ")\n"
                    "  --runv-root DIR  runv's state of the containers (default " HYPERD_DEFAULT_RUNV_ROOT ")\n"
                    "  --group NAME     group that may use the socket (default: root only)\n"
+                   "  --bridge NAME    the containers' bridge (default " NETBRIDGE_DEFAULT_NAME ")\n"
+                   "  --subnet CIDR    its IPv4 subnet (default " NETBRIDGE_DEFAULT_SUBNET ")\n"
+                   "  --network-state DIR  its state (default " NETBRIDGE_DEFAULT_STATE_DIR ")\n"
+                   "  --remove-network remove the bridge, its rules and its state, and exit\n"
                    "  --log-file FILE  log there instead of stderr\n"
                    "  --debug          log every request\n"
                    "  -v, --version    print the version\n"
@@ -49,7 +54,9 @@ static int hyperd_parse_args(int argc, char **argv, struct hyperd_args *a)
                 { "root", required_argument, NULL, 'r' },     { "group", required_argument, NULL, 'g' },
                 { "log-file", required_argument, NULL, 'l' }, { "debug", no_argument, NULL, 'd' },
                 { "version", no_argument, NULL, 'v' },        { "help", no_argument, NULL, 'h' },
-                { "runv-root", required_argument, NULL, 'R' }, {},
+                { "runv-root", required_argument, NULL, 'R' }, { "bridge", required_argument, NULL, 'b' },
+                { "subnet", required_argument, NULL, 'S' },    { "network-state", required_argument, NULL, 'N' },
+                { "remove-network", no_argument, NULL, 'X' },  {},
         };
         int c;
 
@@ -62,6 +69,10 @@ static int hyperd_parse_args(int argc, char **argv, struct hyperd_args *a)
                 case 'g': a->group = optarg; break;
                 case 'l': a->log_file = optarg; break;
                 case 'd': a->debug = true; break;
+                case 'b': a->bridge = optarg; break;
+                case 'S': a->subnet = optarg; break;
+                case 'N': a->network_state = optarg; break;
+                case 'X': a->remove_network = true; break;
                 case 'v': printf("hyperd version %s\n", HYPER_VERSION); return 1;
                 case 'h': hyperd_usage(stdout); return 1;
                 default: hyperd_usage(stderr); return -EINVAL;
@@ -90,8 +101,10 @@ static int hyperd_abs_path(const char *p, char **ret)
 /* The file first, the command line over it. */
 static int hyperd_configure(const struct hyperd_args *a, struct config *c)
 {
-        const char *keys[] = { "socket", "root", "log-file", "runv-root", "group" };
-        const char *values[] = { a->socket, a->root, a->log_file, a->runv_root, a->group };
+        /* The first five are paths. */
+        const char *keys[] = { "socket", "root", "log-file", "runv-root", "network-state", "group", "bridge", "subnet" };
+        const char *values[] = { a->socket, a->root, a->log_file, a->runv_root, a->network_state,
+                                 a->group, a->bridge, a->subnet };
         _cleanup_free_ char *error = NULL;
         int r;
 
@@ -103,7 +116,7 @@ static int hyperd_configure(const struct hyperd_args *a, struct config *c)
 
                 if (!values[i])
                         continue;
-                r = i < 4 ? hyperd_abs_path(values[i], &v) : 0;
+                r = i < 5 ? hyperd_abs_path(values[i], &v) : 0;
                 if (r >= 0)
                         r = config_set(c, keys[i], v ? v : values[i]);
                 if (r < 0)
@@ -269,11 +282,12 @@ static int hyperd_serve(struct hyperd *hd, const sigset_t *mask, gid_t gid)
         fd = hyperd_listen(hd->config, gid);
         if (fd < 0)
                 return fd;
-        mhd = hyperd_start_http(hd, fd);
+        /* Once the socket is ours: a hyperd refused as a second one touches no network. */
+        mhd = container_net_start(hd) >= 0 ? hyperd_start_http(hd, fd) : NULL;
         if (!mhd) {
                 close(fd);
                 unlink(hd->config->socket);
-                return log_error("cannot start the HTTP server"), -EIO;
+                return hd->net ? (log_error("cannot start the HTTP server"), -EIO) : -ENONET;
         }
         log_info("serving API v%s on %s (root %s)", API_VERSION, hd->config->socket, hd->config->root);
         while (sigwait(mask, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
@@ -293,6 +307,18 @@ static void hyperd_done(struct hyperd *hd)
         free(hd->kernel);
         free(hd->runv);
         free(hd->initrd);
+        free(hd->netns_dir);
+        netbridge_free(hd->net);
+}
+
+/* SOCKET's folder/netns: where the containers' network namespaces are mounted. */
+static int hyperd_netns_dir(struct hyperd *hd)
+{
+        const char *slash = strrchr(hd->config->socket, '/');
+
+        return asprintf(&hd->netns_dir, "%.*s/netns", (int)(slash - hd->config->socket), hd->config->socket) < 0
+                       ? -ENOMEM
+                       : 0;
 }
 
 int main(int argc, char **argv)
@@ -321,6 +347,14 @@ int main(int argc, char **argv)
         sigaddset(&mask, SIGINT);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
+        if (r >= 0)
+                r = hyperd_netns_dir(&hd);
+        if (r >= 0 && a.remove_network) {
+                r = container_net_destroy(&hd);
+                hyperd_done(&hd);
+                config_done(&c);
+                return r < 0 ? 1 : 0;
+        }
         if (r >= 0)
                 r = hyperd_open_state(&hd);
         if (r >= 0)

@@ -21,6 +21,8 @@ setup_file() {
     fi
     HYI_DIR=$(mktemp -d /tmp/hyc.XXXXXX)
     export HYI_DIR HYD_SOCK=$HYI_DIR/run/hyperd.sock HYD_ROOT=$HYI_DIR/root HYD_RUNV=$HYI_DIR/runv
+    # A bridge, subnet and state of this test's own: nothing of the machine's network is touched.
+    export HYD_NET="--bridge hyt${HYI_DIR##*.} --subnet 10.212.0.0/24 --network-state $HYI_DIR/network"
     : > "$HYI_DIR/hyperd.conf"
     hyc_make_archive
     hyc_start
@@ -30,8 +32,12 @@ setup_file() {
 
 teardown_file() {
     hyc_stop
+    # shellcheck disable=SC2086
+    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" $HYD_NET --remove-network
     local left=0
     hyi_leftovers || left=1
+    ip link show "hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
+    nft list table ip "hyper-hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
     rm -rf "$HYI_DIR"
     return $left
 }
@@ -76,7 +82,8 @@ hyc_make_archive() {
 }
 
 hyc_start() {
-    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" --root "$HYD_ROOT" --runv-root "$HYD_RUNV" \
+    # shellcheck disable=SC2086
+    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" --root "$HYD_ROOT" --runv-root "$HYD_RUNV" $HYD_NET \
         --log-file "$HYI_DIR/hyperd.log" &
     echo $! > "$HYI_DIR/hyperd.pid"
     local i

@@ -14,6 +14,8 @@ setup_file() {
     export HYPERCTL=${HYPERCTL:-$HYI_REPO/build/src/hyperctl/hyperctl}
     HYI_DIR=$(mktemp -d /tmp/hyd.XXXXXX)
     export HYI_DIR
+    # A bridge, subnet and state of this test's own: nothing of the machine's network is touched.
+    export HYD_NET="--bridge hyt${HYI_DIR##*.} --subnet 10.211.0.0/24 --network-state $HYI_DIR/network"
     hyd_make_archive
     hyi_start_registry reg
     hyi_push "oci:$HYI_DIR/layout:latest" "docker://127.0.0.1:$HYI_PORT_REG/hyd/busybox:pushed"
@@ -21,9 +23,13 @@ setup_file() {
 
 teardown_file() {
     hyi_stop
+    # shellcheck disable=SC2086
+    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYI_DIR/run/hyperd.sock" $HYD_NET --remove-network
     sleep 0.2
     local left=0
     hyi_leftovers || left=1
+    ip link show "hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
+    nft list table ip "hyper-hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
     rm -rf "$HYI_DIR"
     return $left
 }
@@ -53,7 +59,8 @@ hyd_make_archive() {
 }
 
 hyd_start() {
-    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" --root "$HYD_ROOT" \
+    # shellcheck disable=SC2086
+    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" --root "$HYD_ROOT" $HYD_NET \
         --log-file "$HYI_DIR/hyperd.log" "$@" &
     echo $! > "$HYI_DIR/hyperd.pid"
     local i

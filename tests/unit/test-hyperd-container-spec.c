@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What hyperd's containers run: the run request checked, Docker's command and env rules, users from the rootfs. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "container-spec.h"
 #include "json-util.h"
+#include "netbridge.h"
 #include "test.h"
 
 static void check_refused(const char *body, const char *want)
@@ -220,6 +222,77 @@ static void test_spec(void)
         json_object_put(spec);
 }
 
+static void check_port(const char *text, const char *ip, int proto, int host, int host_end, int pod)
+{
+        struct netbridge_port p;
+        char buf[INET_ADDRSTRLEN];
+
+        CHECK(container_port_parse(text, &p, NULL) == 0);
+        CHECK_STREQ(inet_ntop(AF_INET, &p.host_ip, buf, sizeof(buf)), ip);
+        CHECK_EQ_INT((int)p.protocol, proto);
+        CHECK_EQ_INT(p.host_port, host);
+        CHECK_EQ_INT(p.host_port_end, host_end);
+        CHECK_EQ_INT(p.pod_port, pod);
+        CHECK(p.pod_ip.s_addr == 0);
+}
+
+static void test_ports(void)
+{
+        const char *bad[] = {"", "80", ":80", "80:", "0:80", "80:0", "65536:80", "a:80", "80:80/sctp",
+                             "1.2.3:80:80", "80-79:80", "80-81:90", "80:90-92", "::80", "1-2000:1-2000"};
+        const char *body = "{\"image\":\"x\",\"publish\":[\"8080:80\"],\"network\":\"bridge\"}";
+        struct container_run r = {0};
+        char *error = NULL;
+
+        check_port("8080:80", "0.0.0.0", NETBRIDGE_TCP, 8080, 8080, 80);
+        check_port("127.0.0.1:8080:80/tcp", "127.0.0.1", NETBRIDGE_TCP, 8080, 8080, 80);
+        check_port("5353:53/udp", "0.0.0.0", NETBRIDGE_UDP, 5353, 5353, 53);
+        check_port("10.0.0.1:9000-9002:7000-7002", "10.0.0.1", NETBRIDGE_TCP, 9000, 9002, 7000);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                struct netbridge_port p;
+
+                CHECK_EQ_INT(container_port_parse(bad[i], &p, &error), -EINVAL);
+                CHECK(error && strstr(error, "invalid published port"));
+                free(error);
+                error = NULL;
+        }
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK_STREQ(r.publish[0], "8080:80");
+        CHECK(!r.network_none);
+        container_run_done(&r);
+        body = "{\"image\":\"x\",\"network\":\"none\"}";
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK(r.network_none && !r.publish);
+        container_run_done(&r);
+        check_refused("{\"image\":\"x\",\"network\":\"host\"}", "\"network\" must be \"bridge\"");
+        check_refused("{\"image\":\"x\",\"network\":\"none\",\"publish\":[\"1:1\"]}", "needs a network");
+        check_refused("{\"image\":\"x\",\"publish\":[\"80\"]}", "invalid published port \"80\"");
+        check_refused("{\"image\":\"x\",\"publish\":\"80:80\"}", "\"publish\" must be an array");
+}
+
+static void test_spec_netns(void)
+{
+        struct image_config ic = {0};
+        char *cmd[] = {"sh", NULL};
+        struct container_run r = {.image = "busybox", .cmd = cmd};
+        struct container_spec_input in = {.image = &ic, .run = &r, .id = "0123456789abcdef", .rootfs = "/x",
+                                          .netns = "/run/hyper/netns/0123"};
+        struct json_object *spec = NULL, *nss, *e;
+        size_t found = 0;
+
+        CHECK(container_spec(&in, &spec, NULL) == 0);
+        nss = json_object_object_get(json_object_object_get(spec, "linux"), "namespaces");
+        for (size_t i = 0; i < json_object_array_length(nss); i++) {
+                e = json_object_array_get_idx(nss, i);
+                if (strcmp(json_object_get_string(json_object_object_get(e, "type")), "network") != 0)
+                        continue;
+                CHECK_STREQ(json_object_get_string(json_object_object_get(e, "path")), "/run/hyper/netns/0123");
+                found++;
+        }
+        CHECK_EQ_INT((int)found, 1);
+        json_object_put(spec);
+}
+
 int main(void)
 {
         char cmd[300];
@@ -229,6 +302,8 @@ int main(void)
         test_args();
         test_user();
         test_spec();
+        test_ports();
+        test_spec_netns();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         CHECK(system(cmd) == 0);
         printf("ok\n");

@@ -149,6 +149,16 @@ static void test_config(void)
         CHECK(strcmp(c.runv_root, HYPERD_DEFAULT_RUNV_ROOT) == 0);
         CHECK(config_set(&c, "runv-root", "relative") == -EINVAL);
         CHECK(config_set(&c, "runv-root", "/tmp/runv") == 0 && strcmp(c.runv_root, "/tmp/runv") == 0);
+        CHECK(!c.bridge && !c.subnet && !c.network_state);
+        CHECK(config_set(&c, "bridge", "hyt-br1") == 0 && strcmp(c.bridge, "hyt-br1") == 0);
+        CHECK(config_set(&c, "bridge", "a-name-over-15ch") == -EINVAL);
+        CHECK(config_set(&c, "bridge", "a/b") == -EINVAL);
+        CHECK(config_set(&c, "subnet", "10.213.0.0/24") == 0 && strcmp(c.subnet, "10.213.0.0/24") == 0);
+        CHECK(config_set(&c, "subnet", "10.213.0.0") == -EINVAL);
+        CHECK(config_set(&c, "subnet", "10.213.0.0/33") == -EINVAL);
+        CHECK(config_set(&c, "subnet", "10.213.0/24") == -EINVAL);
+        CHECK(config_set(&c, "network-state", "net") == -EINVAL);
+        CHECK(config_set(&c, "network-state", "/tmp/net") == 0 && strcmp(c.network_state, "/tmp/net") == 0);
         CHECK(!c.group && !c.log_file && !c.debug && c.max_upload == 8ULL << 30);
         CHECK(config_parse(&c, text, strlen(text), &error) == 0);
         CHECK(strcmp(c.socket, "/tmp/x.sock") == 0 && strcmp(c.root, "/srv/hyper") == 0);

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A container's network on hyperd's bridge (netbridge.h): a network
+ * namespace of its own, kept as a bind mount at RUNTIME/netns/ID, a veth
+ * pair whose host end is enslaved to the bridge and whose other end is
+ * eth0 in the namespace with the container's address and a default route
+ * via the gateway, and the published ports as DNAT rules. runv's monitor
+ * joins the namespace (config.json's linux.namespaces) and carries eth0
+ * into the VM (docs/runv.md, "Networking under a client").
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "containers.h"
+#include "fd-util.h"
+#include "fs-util.h"
+#include "log.h"
+#include "netbridge.h"
+#include "netlink-util.h"
+
+#define NET_IFNAME "eth0"
+
+_printf_(3, 4) static int net_error(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret_error || *ret_error)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+/* libnl's result as 0 or a negative errno. */
+static int net_nl(int r)
+{
+        return r < 0 ? netlink_errno(r) : 0;
+}
+
+static void net_sock_freep(struct nl_sock **s)
+{
+        nl_socket_free(*s);
+}
+
+static void net_link_putp(struct rtnl_link **l)
+{
+        if (*l)
+                rtnl_link_put(*l);
+}
+
+static int net_connect(struct nl_sock **ret)
+{
+        struct nl_sock *s = nl_socket_alloc();
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        r = nl_connect(s, NETLINK_ROUTE);
+        if (r < 0) {
+                nl_socket_free(s);
+                return netlink_errno(r);
+        }
+        *ret = s;
+        return 0;
+}
+
+/* The netbridge pod id of a container: ids are 64 hex digits, pod ids at most 63 characters. */
+void container_net_pod_id(const char *id, char ret[CONTAINER_NET_POD_ID_LEN + 1])
+{
+        snprintf(ret, CONTAINER_NET_POD_ID_LEN + 1, "%s", id);
+}
+
+char *container_netns_path(struct hyperd *hd, const char *id)
+{
+        char *p;
+
+        return asprintf(&p, "%s/%s", hd->netns_dir, id) < 0 ? NULL : p;
+}
+
+static void net_veth_name(const char *id, char ret[IFNAMSIZ])
+{
+        snprintf(ret, IFNAMSIZ, "hv%.12s", id);
+}
+
+/* A child unshares its network namespace and bind-mounts it on path (an empty file made here), then exits. */
+static int net_ns_create(const char *path)
+{
+        int fd, status;
+        pid_t pid;
+
+        fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0444);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (unshare(CLONE_NEWNET) < 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+                        _exit(errno & 0x7f);
+                _exit(0);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        unlink(path);
+        return WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+}
+
+static void net_ns_remove(const char *path)
+{
+        if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                log_warning_errno(-errno, "cannot unmount %s", path);
+        if (unlink(path) < 0 && errno != ENOENT)
+                log_warning_errno(-errno, "cannot remove %s", path);
+}
+
+static int net_link_index(struct nl_sock *s, const char *name, int *ret)
+{
+        _cleanup_(net_link_putp) struct rtnl_link *l = NULL;
+        int r = rtnl_link_get_kernel(s, 0, name, &l);
+
+        if (r < 0)
+                return netlink_errno(r);
+        *ret = rtnl_link_get_ifindex(l);
+        return 0;
+}
+
+/* The pair: the host end on the bridge and up, the other end made as eth0 in the namespace nsfd. */
+static int net_veth_create(struct hyperd *hd, const char *id, int nsfd)
+{
+        _cleanup_(net_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(net_link_putp) struct rtnl_link *veth = NULL, *peer = NULL;
+        char name[IFNAMSIZ];
+        int r, master = 0;
+
+        r = net_connect(&s);
+        if (r >= 0)
+                r = net_link_index(s, netbridge_name(hd->net), &master);
+        if (r < 0)
+                return r;
+        veth = rtnl_link_veth_alloc();
+        if (!veth)
+                return -ENOMEM;
+        peer = rtnl_link_veth_get_peer(veth);
+        net_veth_name(id, name);
+        rtnl_link_set_name(veth, name);
+        rtnl_link_set_master(veth, master);
+        rtnl_link_set_mtu(veth, NETBRIDGE_DEFAULT_MTU);
+        rtnl_link_set_flags(veth, IFF_UP);
+        rtnl_link_set_name(peer, NET_IFNAME);
+        rtnl_link_set_mtu(peer, NETBRIDGE_DEFAULT_MTU);
+        rtnl_link_set_ns_fd(peer, nsfd);
+        r = rtnl_link_add(s, veth, NLM_F_CREATE | NLM_F_EXCL);
+        return r < 0 ? netlink_errno(r) : 0;
+}
+
+static void net_veth_delete(const char *id)
+{
+        _cleanup_(net_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(net_link_putp) struct rtnl_link *l = NULL;
+        char name[IFNAMSIZ];
+        int r;
+
+        net_veth_name(id, name);
+        r = net_connect(&s);
+        if (r >= 0 && rtnl_link_get_kernel(s, 0, name, &l) >= 0)
+                r = net_nl(rtnl_link_delete(s, l));
+        if (r < 0)
+                log_warning_errno(r, "cannot delete the veth %s", name);
+}
+
+static int net_link_up(struct nl_sock *s, const char *name, int *ret_index)
+{
+        _cleanup_(net_link_putp) struct rtnl_link *l = NULL, *change = rtnl_link_alloc();
+        int r;
+
+        if (!change)
+                return -ENOMEM;
+        r = rtnl_link_get_kernel(s, 0, name, &l);
+        if (r >= 0) {
+                rtnl_link_set_flags(change, IFF_UP);
+                r = rtnl_link_change(s, l, change, 0);
+        }
+        if (r < 0)
+                return netlink_errno(r);
+        if (ret_index)
+                *ret_index = rtnl_link_get_ifindex(l);
+        return 0;
+}
+
+struct net_inside {
+        int nsfd;
+        struct in_addr addr, gateway;
+        unsigned prefix;
+        int r;
+        const char *step;
+};
+
+static int net_addr_add(struct nl_sock *s, int ifindex, struct in_addr a, unsigned prefix)
+{
+        struct rtnl_addr *addr = rtnl_addr_alloc();
+        struct nl_addr *local = nl_addr_build(AF_INET, &a, sizeof(a));
+        int r = -ENOMEM;
+
+        if (addr && local) {
+                nl_addr_set_prefixlen(local, (int)prefix);
+                rtnl_addr_set_ifindex(addr, ifindex);
+                r = rtnl_addr_set_local(addr, local);
+                r = r < 0 ? netlink_errno(r) : net_nl(rtnl_addr_add(s, addr, 0));
+        }
+        nl_addr_put(local);
+        if (addr)
+                rtnl_addr_put(addr);
+        return r;
+}
+
+static int net_route_add(struct nl_sock *s, int ifindex, struct in_addr gw)
+{
+        struct in_addr any = {0};
+        struct rtnl_route *rt = rtnl_route_alloc();
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        struct nl_addr *dst = nl_addr_build(AF_INET, &any, sizeof(any)), *via = nl_addr_build(AF_INET, &gw, sizeof(gw));
+        int r = -ENOMEM;
+
+        if (rt && nh && dst && via) {
+                nl_addr_set_prefixlen(dst, 0);
+                rtnl_route_set_family(rt, AF_INET);
+                rtnl_route_set_dst(rt, dst);
+                rtnl_route_nh_set_ifindex(nh, ifindex);
+                rtnl_route_nh_set_gateway(nh, via);
+                rtnl_route_add_nexthop(rt, TAKE_PTR(nh));
+                r = net_nl(rtnl_route_add(s, rt, NLM_F_CREATE | NLM_F_EXCL));
+        }
+        if (nh)
+                rtnl_route_nh_free(nh);
+        nl_addr_put(dst);
+        nl_addr_put(via);
+        if (rt)
+                rtnl_route_put(rt);
+        return r;
+}
+
+static int net_inside_configure(struct net_inside *in)
+{
+        _cleanup_(net_sock_freep) struct nl_sock *s = NULL;
+        int r, ifindex;
+
+        in->step = "enter the namespace";
+        if (setns(in->nsfd, CLONE_NEWNET) < 0)
+                return -errno;
+        in->step = "connect to netlink";
+        r = net_connect(&s);
+        if (r < 0)
+                return r;
+        in->step = "bring lo up";
+        r = net_link_up(s, "lo", NULL);
+        if (r < 0)
+                return r;
+        in->step = "bring " NET_IFNAME " up";
+        r = net_link_up(s, NET_IFNAME, &ifindex);
+        if (r < 0)
+                return r;
+        in->step = "give " NET_IFNAME " its address";
+        r = net_addr_add(s, ifindex, in->addr, in->prefix);
+        if (r < 0)
+                return r;
+        in->step = "add the default route";
+        return net_route_add(s, ifindex, in->gateway);
+}
+
+/* In a thread of its own: setns() moves only that thread, which then ends. */
+static void *net_inside_thread(void *p)
+{
+        struct net_inside *in = p;
+
+        in->r = net_inside_configure(in);
+        return NULL;
+}
+
+static unsigned net_prefix(struct hyperd *hd)
+{
+        const char *subnet = hd->config->subnet ? hd->config->subnet : NETBRIDGE_DEFAULT_SUBNET;
+
+        return (unsigned)strtoul(strrchr(subnet, '/') + 1, NULL, 10);
+}
+
+static int net_inside(struct hyperd *hd, int nsfd, struct in_addr addr, char **ret_error)
+{
+        struct net_inside in = {.nsfd = nsfd, .addr = addr, .gateway = netbridge_gateway(hd->net),
+                                .prefix = net_prefix(hd)};
+        pthread_t t;
+        int r;
+
+        r = -pthread_create(&t, NULL, net_inside_thread, &in);
+        if (r < 0)
+                return net_error(ret_error, r, "cannot start a thread: %s", strerror(-r));
+        pthread_join(t, NULL);
+        if (in.r < 0)
+                return net_error(ret_error, in.r, "cannot %s in the container's network namespace: %s", in.step,
+                                 strerror(-in.r));
+        return 0;
+}
+
+static int net_publish(struct hyperd *hd, const char *pod, char **publish, char **ret_error)
+{
+        for (char **p = publish; p && *p; p++) {
+                struct netbridge_port port;
+                int r = container_port_parse(*p, &port, ret_error);
+
+                if (r >= 0)
+                        r = netbridge_port_add(hd->net, pod, &port, ret_error);
+                if (r < 0)
+                        return net_error(ret_error, r, "cannot publish %s: %s", *p, strerror(-r));
+        }
+        return 0;
+}
+
+static int net_setup(struct hyperd *hd, const char *id, const char *path, char **publish, char **ret_error)
+{
+        char pod[CONTAINER_NET_POD_ID_LEN + 1];
+        _cleanup_close_ int nsfd = -1;
+        struct in_addr addr;
+        int r;
+
+        container_net_pod_id(id, pod);
+        r = net_ns_create(path);
+        if (r < 0)
+                return net_error(ret_error, r, "cannot make the network namespace %s: %s", path, strerror(-r));
+        nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0)
+                return net_error(ret_error, -errno, "cannot open %s: %m", path);
+        r = netbridge_ip_alloc(hd->net, pod, &addr, ret_error);
+        if (r < 0)
+                return net_error(ret_error, r, "cannot allocate an address: %s", strerror(-r));
+        r = net_veth_create(hd, id, nsfd);
+        if (r < 0)
+                return net_error(ret_error, r, "cannot make the container's veth pair: %s", strerror(-r));
+        r = net_inside(hd, nsfd, addr, ret_error);
+        if (r < 0)
+                return r;
+        return net_publish(hd, pod, publish, ret_error);
+}
+
+int container_net_create(struct hyperd *hd, const char *id, const struct container_run *run, char **ret_netns,
+                         char **ret_error)
+{
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        *ret_netns = NULL;
+        if (run->network_none)
+                return 0;
+        if (!hd->net)
+                return net_error(ret_error, -ENONET, "hyperd has no network for containers");
+        path = container_netns_path(hd, id);
+        if (!path)
+                return -ENOMEM;
+        r = net_setup(hd, id, path, run->publish, ret_error);
+        if (r < 0) {
+                container_net_remove(hd, id);
+                return r;
+        }
+        *ret_netns = TAKE_PTR(path);
+        return 0;
+}
+
+void container_net_remove(struct hyperd *hd, const char *id)
+{
+        _cleanup_free_ char *path = NULL, *error = NULL;
+        char pod[CONTAINER_NET_POD_ID_LEN + 1];
+        int r;
+
+        if (!hd->net)
+                return;
+        container_net_pod_id(id, pod);
+        r = netbridge_pod_remove(hd->net, pod, &error);
+        if (r < 0)
+                log_warning_errno(r, "container %s: %s", id, error ? error : "cannot remove its network");
+        path = container_netns_path(hd, id);
+        if (!path)
+                return;
+        if (access(path, F_OK) < 0)
+                return;
+        net_veth_delete(id);
+        net_ns_remove(path);
+}
+
+static int net_ensure(struct hyperd *hd)
+{
+        struct netbridge_config cfg = {.name = hd->config->bridge, .subnet = hd->config->subnet,
+                                       .state_dir = hd->config->network_state};
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = mkdir_p(hd->netns_dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "cannot make %s", hd->netns_dir);
+        r = netbridge_ensure(&cfg, &hd->net, &error);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the containers' bridge: %s", error ? error : strerror(-r));
+        return 0;
+}
+
+/* Namespaces (and their veths) of containers no longer in the database. */
+static void net_sweep(struct hyperd *hd, char **live, size_t n)
+{
+        DIR *d = opendir(hd->netns_dir);
+        struct dirent *e;
+        size_t i;
+
+        if (!d)
+                return;
+        while ((e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                for (i = 0; i < n && strcmp(live[i], e->d_name) != 0; i++)
+                        ;
+                if (i == n)
+                        container_net_remove(hd, e->d_name);
+        }
+        closedir(d);
+}
+
+static void net_gc(struct hyperd *hd, const struct db_container *cs, size_t n)
+{
+        _cleanup_free_ char *error = NULL, *pods = calloc(n + 1, CONTAINER_NET_POD_ID_LEN + 1);
+        _cleanup_free_ const char **live = calloc(n + 1, sizeof(char *));
+        _cleanup_free_ char **ids = calloc(n + 1, sizeof(char *));
+        int r;
+
+        if (!pods || !live || !ids)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                ids[i] = cs[i].id;
+                live[i] = pods + i * (CONTAINER_NET_POD_ID_LEN + 1);
+                container_net_pod_id(cs[i].id, pods + i * (CONTAINER_NET_POD_ID_LEN + 1));
+        }
+        net_sweep(hd, ids, n);
+        r = netbridge_gc(hd->net, live, n, &error);
+        if (r < 0)
+                log_warning_errno(r, "cannot collect the network of removed containers: %s",
+                                  error ? error : strerror(-r));
+}
+
+int container_net_start(struct hyperd *hd)
+{
+        struct db_container *cs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = net_ensure(hd);
+        if (r < 0)
+                return r;
+        r = db_container_list(hd->db, &cs, &n);
+        if (r < 0)
+                return log_error_errno(r, "cannot list the containers");
+        net_gc(hd, cs, n);
+        db_container_free_array(cs, n);
+        return 0;
+}
+
+int container_net_destroy(struct hyperd *hd)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = net_ensure(hd);
+        if (r < 0)
+                return r;
+        r = netbridge_destroy(hd->net, &error);
+        if (r < 0)
+                return log_error_errno(r, "cannot remove the containers' bridge: %s", error ? error : strerror(-r));
+        log_info("removed the bridge %s, its rules and its state", netbridge_name(hd->net));
+        return 0;
+}

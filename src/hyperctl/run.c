@@ -15,6 +15,8 @@
 
 #define RUN_MAX_ENV 1024
 #define RUN_MAX_PUBLISH 64
+#define RUN_MAX_DNS 16
+#define RUN_MAX_ADD_HOST 256
 /* What `docker run` exits with when the daemon refuses the container. */
 #define RUN_EXIT_DAEMON 125
 
@@ -23,6 +25,10 @@ struct run_opts {
         const char *name, *workdir, *user, *entrypoint, *network;
         const char *publish[RUN_MAX_PUBLISH];
         size_t n_publish;
+        const char *dns[RUN_MAX_DNS];
+        size_t n_dns;
+        const char *add_host[RUN_MAX_ADD_HOST];
+        size_t n_add_host;
         const char *env[RUN_MAX_ENV];
         size_t n_env;
 };
@@ -41,6 +47,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 {"tty", no_argument, NULL, 't'},
                 {"publish", required_argument, NULL, 'p'},
                 {"network", required_argument, NULL, 'N'},
+                {"dns", required_argument, NULL, 'D'},
+                {"add-host", required_argument, NULL, 'H'},
                 {},
         };
         int c;
@@ -79,6 +87,16 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 case 'N':
                         o->network = optarg;
                         break;
+                case 'D':
+                        if (o->n_dns >= RUN_MAX_DNS)
+                                return hc_usage_error("too many --dns");
+                        o->dns[o->n_dns++] = optarg;
+                        break;
+                case 'H':
+                        if (o->n_add_host >= RUN_MAX_ADD_HOST)
+                                return hc_usage_error("too many --add-host");
+                        o->add_host[o->n_add_host++] = optarg;
+                        break;
                 case 'i':
                 case 't':
                         return hc_usage_error("-i and -t (interactive containers) are not supported yet; "
@@ -92,7 +110,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                                       "hyperctl rm once it has ended");
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl run [-d] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
-                                      "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] [--network none] IMAGE [COMMAND [ARG...]]");
+                                      "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] [--network none] [--dns IP] "
+                                      "[--add-host NAME:IP] IMAGE [COMMAND [ARG...]]");
         return 0;
 }
 
@@ -126,6 +145,10 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
                 json_object_object_add(b, "publish", run_strv(o->publish, o->n_publish));
         if (o->network)
                 json_object_object_add(b, "network", json_object_new_string(o->network));
+        if (o->n_dns)
+                json_object_object_add(b, "dns", run_strv(o->dns, o->n_dns));
+        if (o->n_add_host)
+                json_object_object_add(b, "add_host", run_strv(o->add_host, o->n_add_host));
         /* hyperctl removes it itself, after printing its output. */
         return b;
 }

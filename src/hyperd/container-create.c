@@ -6,6 +6,7 @@
  * stderr on ROOT/containers/ID/log (the monitor keeps writing there after
  * hyperd is gone), and `runv start`. Any failure removes all of it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -25,6 +26,8 @@
 #include "rootfs.h"
 
 #define CREATE_LOG_TAIL 4096
+#define CREATE_HOST_RESOLV "/etc/resolv.conf"
+#define CREATE_MAX_RESOLV  65536
 
 _printf_(3, 4) static int create_error(char **ret_error, int r, const char *fmt, ...)
 {
@@ -102,14 +105,64 @@ static int create_config(const struct container_spec_input *in, const char *path
         return 0;
 }
 
+static int create_etc_file(const char *bundle, const char *name, char *text, char **ret_error)
+{
+        _cleanup_free_ char *owned = text, *path = NULL;
+        int r;
+
+        if (!text || asprintf(&path, "%s/%s", bundle, name) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return create_error(ret_error, r, "cannot write %s: %s", path, strerror(-r));
+        return 0;
+}
+
+/* The host's resolv.conf, or NULL when it has none (or it cannot be read). */
+static char *create_host_resolv(void)
+{
+        _cleanup_close_ int fd = open(CREATE_HOST_RESOLV, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        ssize_t n;
+
+        if (fd < 0 || !(buf = malloc(CREATE_MAX_RESOLV + 1)))
+                return NULL;
+        while (len < CREATE_MAX_RESOLV && (n = read(fd, buf + len, CREATE_MAX_RESOLV - len)) > 0)
+                len += (size_t)n;
+        buf[len] = '\0';
+        return TAKE_PTR(buf);
+}
+
+/* BUNDLE/hosts, resolv.conf and hostname; addr is the container's address, or NULL. */
+static int create_etc(const char *bundle, const struct container_run *run, const char *id, const char *addr,
+                      char **ret_error)
+{
+        _cleanup_free_ char *host_resolv = create_host_resolv();
+        char hostname[13] = {0};
+        int r;
+
+        memcpy(hostname, id, sizeof(hostname) - 1);
+        r = create_etc_file(bundle, "hosts", container_hosts(run, hostname, addr), ret_error);
+        if (r >= 0)
+                r = create_etc_file(bundle, "resolv.conf", container_resolv(run, host_resolv), ret_error);
+        if (r >= 0) {
+                char *text = NULL;
+
+                r = create_etc_file(bundle, "hostname", asprintf(&text, "%s\n", hostname) < 0 ? NULL : text,
+                                    ret_error);
+        }
+        return r;
+}
+
 static int create_bundle(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                          const struct image_config *ic, const char *id, const char *image_id, const char *netns,
-                         char **ret_error)
+                         const char *addr, char **ret_error)
 {
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *config = container_bundle(hd, id, "config.json"),
                             *rootfs = NULL;
         _cleanup_close_ int fd = -1;
-        struct container_spec_input in = {.image = ic, .run = run, .id = id, .netns = netns};
+        struct container_spec_input in = {.image = ic, .run = run, .id = id, .netns = netns, .etc = bundle};
         int r;
 
         if (!bundle || !config)
@@ -117,6 +170,9 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
         r = mkdir_p(bundle, 0700);
         if (r < 0)
                 return create_error(ret_error, r, "cannot make %s: %s", bundle, strerror(-r));
+        r = create_etc(bundle, run, id, addr, ret_error);
+        if (r < 0)
+                return r;
         r = image_rootfs_create(s, image_id, id, NULL, &rootfs, ret_error);
         if (r < 0)
                 return r;
@@ -199,10 +255,14 @@ static int create_all(struct hyperd *hd, struct image_store *s, const struct con
                       const struct image_config *ic, const char *id, const char *image_id, char **ret_error)
 {
         _cleanup_free_ char *netns = NULL;
-        int r = container_net_create(hd, id, run, &netns, ret_error);
+        struct in_addr a = {0};
+        char addr[INET_ADDRSTRLEN];
+        int r = container_net_create(hd, id, run, &netns, &a, ret_error);
 
+        if (r >= 0 && netns && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
+                r = -errno;
         if (r >= 0)
-                r = create_bundle(hd, s, run, ic, id, image_id, netns, ret_error);
+                r = create_bundle(hd, s, run, ic, id, image_id, netns, netns ? addr : NULL, ret_error);
         if (r >= 0)
                 r = create_runv_create(hd, id, ret_error);
         if (r >= 0)

@@ -335,7 +335,8 @@ static int net_publish(struct hyperd *hd, const char *pod, char **publish, char 
         return 0;
 }
 
-static int net_setup(struct hyperd *hd, const char *id, const char *path, char **publish, char **ret_error)
+static int net_setup(struct hyperd *hd, const char *id, const char *path, char **publish, struct in_addr *ret_addr,
+                     char **ret_error)
 {
         char pod[CONTAINER_NET_POD_ID_LEN + 1];
         _cleanup_close_ int nsfd = -1;
@@ -352,6 +353,7 @@ static int net_setup(struct hyperd *hd, const char *id, const char *path, char *
         r = netbridge_ip_alloc(hd->net, pod, &addr, ret_error);
         if (r < 0)
                 return net_error(ret_error, r, "cannot allocate an address: %s", strerror(-r));
+        *ret_addr = addr;
         r = net_veth_create(hd, id, nsfd);
         if (r < 0)
                 return net_error(ret_error, r, "cannot make the container's veth pair: %s", strerror(-r));
@@ -362,7 +364,7 @@ static int net_setup(struct hyperd *hd, const char *id, const char *path, char *
 }
 
 int container_net_create(struct hyperd *hd, const char *id, const struct container_run *run, char **ret_netns,
-                         char **ret_error)
+                         struct in_addr *ret_addr, char **ret_error)
 {
         _cleanup_free_ char *path = NULL;
         int r;
@@ -375,7 +377,7 @@ int container_net_create(struct hyperd *hd, const char *id, const struct contain
         path = container_netns_path(hd, id);
         if (!path)
                 return -ENOMEM;
-        r = net_setup(hd, id, path, run->publish, ret_error);
+        r = net_setup(hd, id, path, run->publish, ret_addr, ret_error);
         if (r < 0) {
                 container_net_remove(hd, id);
                 return r;

@@ -41,6 +41,8 @@ void container_run_done(struct container_run *r)
         strv_free(r->entrypoint);
         strv_free(r->env);
         strv_free(r->publish);
+        strv_free(r->dns);
+        strv_free(r->add_host);
         *r = (struct container_run){0};
 }
 
@@ -87,7 +89,7 @@ static int run_strv(struct json_object *o, const char *key, size_t max, char ***
 
 static int run_check_keys(struct json_object *o, char **ret_error)
 {
-        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm", "publish", "network"};
+        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm", "publish", "network", "dns", "add_host"};
 
         json_object_object_foreach(o, key, val)
         {
@@ -99,6 +101,37 @@ static int run_check_keys(struct json_object *o, char **ret_error)
                 if (i == ARRAY_SIZE(known))
                         return spec_error(ret_error, -EINVAL, "unknown field \"%.64s\"", key);
         }
+        return 0;
+}
+
+bool container_ip_valid(const char *s)
+{
+        unsigned char buf[sizeof(struct in6_addr)];
+
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+bool container_add_host_valid(const char *s)
+{
+        const char *colon = strchr(s, ':');
+        size_t n = colon ? (size_t)(colon - s) : 0;
+
+        return n > 0 && n <= 253 && s[0] != '-' &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n &&
+               container_ip_valid(colon + 1);
+}
+
+static int run_check_names(const struct container_run *r, char **ret_error)
+{
+        for (char **p = r->dns; p && *p; p++)
+                if (!container_ip_valid(*p))
+                        return spec_error(ret_error, -EINVAL,
+                                          "invalid \"dns\" entry \"%.200s\": an IPv4 or IPv6 address", *p);
+        for (char **p = r->add_host; p && *p; p++)
+                if (!container_add_host_valid(*p))
+                        return spec_error(ret_error, -EINVAL,
+                                          "invalid \"add_host\" entry \"%.200s\": NAME:IP, an IPv4 or IPv6 address",
+                                          *p);
         return 0;
 }
 
@@ -126,7 +159,7 @@ static int run_check(const struct container_run *r, char **ret_error)
                 if (k < 0)
                         return k;
         }
-        return 0;
+        return run_check_names(r, ret_error);
 }
 
 static int run_network(struct json_object *o, struct container_run *ret, char **ret_error)
@@ -167,6 +200,10 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
                 r = run_strv(o, "publish", CONTAINER_MAX_PUBLISH, &ret->publish, ret_error);
         if (r >= 0)
                 r = run_network(o, ret, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "dns", CONTAINER_MAX_DNS, &ret->dns, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "add_host", CONTAINER_MAX_ADD_HOST, &ret->add_host, ret_error);
         if (r < 0)
                 return r;
         r = json_get_bool(o, "rm", &ret->auto_remove);
@@ -424,6 +461,44 @@ static int spec_netns(struct json_object *spec, const char *path)
         return -EINVAL;
 }
 
+static int spec_etc_bind(struct json_object *mounts, const char *etc, const char *name)
+{
+        struct json_object *m = json_object_new_object(), *opts = json_object_new_array();
+        _cleanup_free_ char *source = NULL, *dest = NULL;
+
+        if (!m || !opts || asprintf(&source, "%s/%s", etc, name) < 0 || asprintf(&dest, "/etc/%s", name) < 0) {
+                json_object_put(m);
+                json_object_put(opts);
+                return -ENOMEM;
+        }
+        json_object_array_add(opts, json_object_new_string("bind"));
+        json_object_array_add(opts, json_object_new_string("ro"));
+        json_object_object_add(m, "destination", json_object_new_string(dest));
+        json_object_object_add(m, "type", json_object_new_string("bind"));
+        json_object_object_add(m, "source", json_object_new_string(source));
+        json_object_object_add(m, "options", opts);
+        return json_object_array_add(mounts, m) < 0 ? -ENOMEM : 0;
+}
+
+/* Read-only file binds of etc/hosts, etc/resolv.conf and etc/hostname at /etc. */
+static int spec_etc(struct json_object *spec, const char *etc)
+{
+        static const char *const names[] = {"hosts", "resolv.conf", "hostname"};
+        struct json_object *mounts;
+        int r = 0;
+
+        if (!json_object_object_get_ex(spec, "mounts", &mounts)) {
+                mounts = json_object_new_array();
+                if (!mounts || json_object_object_add(spec, "mounts", mounts) < 0)
+                        return -ENOMEM;
+        }
+        if (!json_object_is_type(mounts, json_type_array))
+                return -EINVAL;
+        for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(names); i++)
+                r = spec_etc_bind(mounts, etc, names[i]);
+        return r;
+}
+
 int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error)
 {
         const char *def = oci_spec_default();
@@ -444,6 +519,8 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
         r = spec_process(spec, in, ret_error);
         if (r >= 0 && in->netns)
                 r = spec_netns(spec, in->netns);
+        if (r >= 0 && in->etc)
+                r = spec_etc(spec, in->etc);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(spec);
@@ -533,4 +610,78 @@ int container_port_parse(const char *s, struct netbridge_port *ret, char **ret_e
                                   s, NETBRIDGE_PORT_RANGE_MAX);
         *ret = p;
         return 0;
+}
+
+/* Appends to a text buffer; *t NULL after a failure, which later calls carry. */
+_printf_(2, 3) static void text_add(char **t, const char *fmt, ...)
+{
+        _cleanup_free_ char *old = *t, *add = NULL;
+        va_list ap;
+        int n;
+
+        *t = NULL;
+        if (!old)
+                return;
+        va_start(ap, fmt);
+        n = vasprintf(&add, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && asprintf(t, "%s%s", old, add) < 0)
+                *t = NULL;
+}
+
+char *container_hosts(const struct container_run *run, const char *hostname, const char *addr)
+{
+        char *t = strdup("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+
+        if (addr && run->name && strcmp(run->name, hostname) != 0)
+                text_add(&t, "%s\t%s %s\n", addr, hostname, run->name);
+        else if (addr)
+                text_add(&t, "%s\t%s\n", addr, hostname);
+        for (char **p = run->add_host; p && *p; p++) {
+                const char *colon = strchr(*p, ':');
+
+                text_add(&t, "%s\t%.*s\n", colon + 1, (int)(colon - *p), *p);
+        }
+        return t;
+}
+
+/* line starts with key and a blank. */
+static bool resolv_key(const char *line, const char *key)
+{
+        size_t n = strlen(key);
+
+        return strncmp(line, key, n) == 0 && (line[n] == ' ' || line[n] == '\t');
+}
+
+/* A host nameserver that is the loopback would be the VM's own. */
+static bool resolv_loopback(const char *line)
+{
+        const char *ip = line + strlen("nameserver");
+
+        ip += strspn(ip, " \t");
+        return strncmp(ip, "127.", 4) == 0 || (strncmp(ip, "::1", 3) == 0 && strchr(" \t\n", ip[3]));
+}
+
+static void resolv_host_lines(char **t, const char *host, bool nameservers)
+{
+        for (const char *line = host; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                size_t n = strcspn(line, "\n");
+                bool ns = resolv_key(line, "nameserver");
+                bool keep = resolv_key(line, "search") || resolv_key(line, "options") || resolv_key(line, "domain");
+
+                if (nameservers ? ns && !resolv_loopback(line) : keep)
+                        text_add(t, "%.*s\n", (int)n, line);
+        }
+}
+
+char *container_resolv(const struct container_run *run, const char *host_resolv)
+{
+        char *t = strdup("");
+
+        resolv_host_lines(&t, host_resolv, false);
+        for (char **p = run->dns; p && *p; p++)
+                text_add(&t, "nameserver %s\n", *p);
+        if (!run->dns || !run->dns[0])
+                resolv_host_lines(&t, host_resolv, true);
+        return t;
 }

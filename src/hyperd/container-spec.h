@@ -33,6 +33,8 @@ struct container_run {
         char **entrypoint; /* NULL: the image's; empty: none */
         char **env;        /* K=V, NULL when none */
         char **publish;    /* "[HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp]", NULL when none */
+        char **dns;        /* nameserver IP literals, NULL when none: the host's */
+        char **add_host;   /* "NAME:IP" lines for /etc/hosts, NULL when none */
         bool auto_remove;
         bool network_none; /* "network": "none": no network namespace of its own, no NIC */
 };
@@ -42,6 +44,14 @@ void container_run_done(struct container_run *r);
 
 /* Bounds on published ports per container. */
 #define CONTAINER_MAX_PUBLISH 64
+/* Bounds on nameservers and extra hosts per container. */
+#define CONTAINER_MAX_DNS      16
+#define CONTAINER_MAX_ADD_HOST 256
+
+/* An IPv4 or IPv6 literal. */
+bool container_ip_valid(const char *s);
+/* "NAME:IP": NAME a hostname (letters, digits, '-', '.', '_'), IP a literal (IPv6 may hold ':'). */
+bool container_add_host_valid(const char *s);
 
 /*
  * One -p value, Docker's syntax: [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp],
@@ -70,7 +80,21 @@ struct container_spec_input {
         const char *rootfs; /* absolute */
         uint32_t uid, gid;
         const char *netns; /* the network namespace to join (its path), or NULL for a new, empty one */
+        const char *etc;   /* a folder with hosts, resolv.conf and hostname to bind read-only, or NULL */
 };
 
-/* The OCI config.json: runv's default spec with the process, the root, the hostname and the netns filled in. */
+/*
+ * The OCI config.json: runv's default spec with the process, the root, the hostname and the netns filled in,
+ * and, with in->etc, read-only file binds of its hosts, resolv.conf and hostname at /etc.
+ */
 int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error);
+
+/*
+ * The container's /etc files, Podman's way. hosts: localhost, the
+ * container's own address (NULL: none) with its hostname and name, then
+ * run->add_host. resolv.conf: run->dns when given, else host_resolv (the
+ * host's resolv.conf, may be NULL) with its 127.x and ::1 nameservers left
+ * out (they would point at the VM itself) and its search and options kept.
+ */
+char *container_hosts(const struct container_run *run, const char *hostname, const char *addr);
+char *container_resolv(const struct container_run *run, const char *host_resolv);

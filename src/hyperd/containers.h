@@ -8,6 +8,7 @@
  * so it works the same in a hyperd started after the container was.
  */
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -50,9 +51,12 @@ int container_create(struct hyperd *hd, const struct container_run *run, char **
 void container_net_pod_id(const char *id, char ret[CONTAINER_NET_POD_ID_LEN + 1]);
 /* RUNTIME/netns/ID: the container's network namespace, bind-mounted. */
 char *container_netns_path(struct hyperd *hd, const char *id);
-/* Unless run->network_none: the namespace, the veth, the address, the ports; *ret_netns its path (or NULL). */
+/*
+ * Unless run->network_none: the namespace, the veth, the address, the ports; *ret_netns its path (or NULL),
+ * *ret_addr the container's address (left alone without a network).
+ */
 int container_net_create(struct hyperd *hd, const char *id, const struct container_run *run, char **ret_netns,
-                         char **ret_error);
+                         struct in_addr *ret_addr, char **ret_error);
 /* Removes all of the container's network; each step tolerates one already done. */
 void container_net_remove(struct hyperd *hd, const char *id);
 /* At start: the bridge (netbridge_ensure), then what belongs to containers no longer in the database. */

@@ -233,6 +233,14 @@ IMG=localhost/hyc/busybox
     run hc run -u nobody "$IMG" true
     [ "$status" -eq 125 ]
     [[ "$output" == *"unable to find user nobody"* ]]
+    run hc run --dns 192.0.2 "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"invalid \"dns\" entry \"192.0.2\""* ]]
+    run hc run --add-host db "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"invalid \"add_host\" entry \"db\": NAME:IP"* ]]
+    run api POST /v1/containers/run -d '{"image":"x","dns":["nope"]}'
+    [ "${lines[1]}" = 400 ]
     run api POST /v1/containers/run -d 'not json'
     [ "${lines[1]}" = 400 ]
     run api POST /v1/containers/run -d '{"cmd":["true"]}'

@@ -173,3 +173,23 @@ user:x:1000:" ]
     [ "$(ls "$HYI_DIR/run/netns")" = "$id" ]
     [ "$(ip -o link show master "$(BR)" | wc -l)" -eq 1 ]
 }
+
+@test "hyperd network: /etc/resolv.conf from --dns, /etc/hosts with the container's name and --add-host" {
+    run hc run --rm --dns 192.0.2.53 --dns 2001:db8::53 "$IMG" cat /etc/resolv.conf
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"nameserver 192.0.2.53"*"nameserver 2001:db8::53"* ]]
+    run hc run --rm --name web --add-host db:192.0.2.7 "$IMG" sh -c 'grep web /etc/hosts && grep db /etc/hosts && cat /etc/hostname && hostname'
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == "10.213.0."*" web" ]]
+    [ "${lines[1]}" = "$(printf '192.0.2.7\tdb')" ]
+    [ "${lines[2]}" = "${lines[3]}" ]
+    [[ "${lines[0]}" == *"${lines[2]} web" ]]
+    # Without --dns: the host's nameservers, none of them the loopback, which would be the VM's own.
+    run hc run --rm "$IMG" cat /etc/resolv.conf
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"nameserver 127."* ]]
+    [ "$(grep -c '^nameserver' <<<"$output")" -eq "$(grep '^nameserver' /etc/resolv.conf | grep -vc -e 'nameserver[[:space:]]*127\.' -e 'nameserver[[:space:]]*::1')" ]
+    run hc run --rm --network none -u 0 "$IMG" sh -c 'cat /etc/hosts; echo x > /etc/hosts'
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"127.0.0.1"*"localhost"* && "$output" != *"10.213."* ]]
+}

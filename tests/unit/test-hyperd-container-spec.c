@@ -293,6 +293,58 @@ static void test_spec_netns(void)
         json_object_put(spec);
 }
 
+static void test_dns(void)
+{
+        const char *body = "{\"image\":\"b\",\"dns\":[\"192.0.2.53\",\"2001:db8::1\"],\"add_host\":[\"db:192.0.2.7\"]}";
+        const char *host = "# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.1\nsearch example.com\noptions ndots:2\n";
+        struct container_run r = {0};
+        char *t;
+
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK_STREQ(r.dns[1], "2001:db8::1");
+        t = container_resolv(&r, host);
+        CHECK_STREQ(t, "search example.com\noptions ndots:2\nnameserver 192.0.2.53\nnameserver 2001:db8::1\n");
+        free(t);
+        r.name = strdup("web");
+        t = container_hosts(&r, "0123456789ab", "10.0.0.5");
+        CHECK(strstr(t, "127.0.0.1\tlocalhost\n") && strstr(t, "10.0.0.5\t0123456789ab web\n") &&
+              strstr(t, "192.0.2.7\tdb\n"));
+        free(t);
+        container_run_done(&r);
+        t = container_resolv(&r, host);
+        CHECK_STREQ(t, "search example.com\noptions ndots:2\nnameserver 10.0.0.1\n");
+        free(t);
+        t = container_hosts(&r, "0123456789ab", NULL);
+        CHECK(!strstr(t, "0123456789ab"));
+        free(t);
+        check_refused("{\"image\":\"b\",\"dns\":[\"8.8.8\"]}", "invalid \"dns\" entry \"8.8.8\"");
+        check_refused("{\"image\":\"b\",\"add_host\":[\"db\"]}", "invalid \"add_host\" entry \"db\"");
+        check_refused("{\"image\":\"b\",\"add_host\":[\"db:x\"]}", "invalid \"add_host\"");
+        check_refused("{\"image\":\"b\",\"add_host\":[\":1.2.3.4\"]}", "invalid \"add_host\"");
+}
+
+static void test_spec_etc(void)
+{
+        struct image_config ic = {0};
+        char *cmd[] = {"sh", NULL};
+        struct container_run r = {.image = "busybox", .cmd = cmd};
+        struct container_spec_input in = {.image = &ic, .run = &r, .id = "0123456789abcdef", .rootfs = "/x",
+                                          .etc = "/b"};
+        struct json_object *spec = NULL, *mounts, *m;
+        size_t n;
+
+        CHECK(container_spec(&in, &spec, NULL) == 0);
+        mounts = json_object_object_get(spec, "mounts");
+        n = json_object_array_length(mounts);
+        CHECK(n >= 3);
+        m = json_object_array_get_idx(mounts, n - 2);
+        CHECK_STREQ(json_object_get_string(json_object_object_get(m, "destination")), "/etc/resolv.conf");
+        CHECK_STREQ(json_object_get_string(json_object_object_get(m, "source")), "/b/resolv.conf");
+        CHECK_STREQ(json_object_get_string(json_object_object_get(m, "type")), "bind");
+        CHECK_STREQ(json_object_get_string(json_object_array_get_idx(json_object_object_get(m, "options"), 1)), "ro");
+        json_object_put(spec);
+}
+
 int main(void)
 {
         char cmd[300];
@@ -304,6 +356,8 @@ int main(void)
         test_spec();
         test_ports();
         test_spec_netns();
+        test_dns();
+        test_spec_etc();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         CHECK(system(cmd) == 0);
         printf("ok\n");

@@ -742,6 +742,27 @@ static int qemu_device_del(struct qmp *qmp, const char *id)
         return r;
 }
 
+/*
+ * The device leaves QOM a moment before it lets go of its block node: under
+ * load blockdev-del then says "in use", and is asked again until it takes.
+ */
+static int qemu_blockdev_del(struct qmp *qmp, const char *node)
+{
+        int64_t deadline = hypervisor_deadline(QEMU_UNPLUG_TIMEOUT_MS);
+
+        for (;;) {
+                _cleanup_free_ char *error = NULL;
+                int r = qmp_execute(qmp, "blockdev-del",
+                                    qemu_json_object("node-name", json_object_new_string(node), NULL),
+                                    QEMU_QMP_TIMEOUT_MS, NULL, &error);
+                if (r != -EIO || !error || !strstr(error, "in use"))
+                        return r;
+                if (hypervisor_remaining_ms(deadline) == 0)
+                        return -EBUSY;
+                usleep(50 * 1000);
+        }
+}
+
 static int qemu_unplug_disk(struct vm *vm, const char *id)
 {
         _cleanup_qmp_ struct qmp *qmp = NULL;
@@ -759,9 +780,7 @@ static int qemu_unplug_disk(struct vm *vm, const char *id)
         r = qemu_device_del(qmp, id);
         if (r < 0)
                 return r;
-        return qmp_execute(qmp, "blockdev-del",
-                           qemu_json_object("node-name", json_object_new_string(node), NULL),
-                           QEMU_QMP_TIMEOUT_MS, NULL, NULL);
+        return qemu_blockdev_del(qmp, node);
 }
 
 static bool qemu_mac_valid(const char *mac)

@@ -108,7 +108,7 @@ void digester_free(struct digester *d)
         free(d);
 }
 
-int digest_fd(int fd, char ret[DIGEST_STRING_MAX], uint64_t *ret_size)
+int digest_copy(int in, int out, uint64_t max, char ret[DIGEST_STRING_MAX], uint64_t *ret_size)
 {
         _cleanup_(digester_freep) struct digester *d = NULL;
         _cleanup_free_ char *buf = malloc(1 << 20);
@@ -121,21 +121,27 @@ int digest_fd(int fd, char ret[DIGEST_STRING_MAX], uint64_t *ret_size)
         if (r < 0)
                 return r;
         for (;;) {
-                ssize_t n = read(fd, buf, 1 << 20);
+                ssize_t n = read(in, buf, 1 << 20);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return -errno;
                 if (n == 0)
                         break;
-                r = digester_update(d, buf, n);
-                if (r < 0)
+                total += (uint64_t)n;
+                if (total > max)
+                        return -EFBIG;
+                if ((r = digester_update(d, buf, n)) < 0 || (out >= 0 && (r = loop_write(out, buf, n)) < 0))
                         return r;
-                total += n;
         }
         if (ret_size)
                 *ret_size = total;
         return digester_final(d, ret);
+}
+
+int digest_fd(int fd, char ret[DIGEST_STRING_MAX], uint64_t *ret_size)
+{
+        return digest_copy(fd, -1, UINT64_MAX, ret, ret_size);
 }
 
 int strv_push(char ***v, size_t *n, const char *s)

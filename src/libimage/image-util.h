@@ -42,6 +42,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct digester *, digester_free)
 
 /* The digest of everything left to read in fd. */
 int digest_fd(int fd, char ret[DIGEST_STRING_MAX], uint64_t *ret_size);
+/* Copies in to out (none when out is -1), hashing and counting; -EFBIG past max bytes. */
+int digest_copy(int in, int out, uint64_t max, char ret[DIGEST_STRING_MAX], uint64_t *ret_size);
 
 /* Appends a copy of s to a NULL-terminated vector. */
 int strv_push(char ***v, size_t *n, const char *s);

@@ -175,37 +175,6 @@ int store_blob_adopt(struct image_store *s, int dirfd, const char *name, const c
         return fsync_dir(s->blobs_fd);
 }
 
-/* Copies in to out, hashing and counting, up to max bytes. */
-static int store_copy_hashed(int in, int out, uint64_t max, char ret_digest[DIGEST_STRING_MAX], uint64_t *ret_size)
-{
-        _cleanup_(digester_freep) struct digester *d = NULL;
-        _cleanup_free_ char *buf = malloc(1 << 20);
-        uint64_t total = 0;
-        int r;
-
-        if (!buf)
-                return -ENOMEM;
-        r = digester_new(&d);
-        if (r < 0)
-                return r;
-        for (;;) {
-                ssize_t n = read(in, buf, 1 << 20);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                total += n;
-                if (total > max)
-                        return -EFBIG;
-                if ((r = digester_update(d, buf, n)) < 0 || (r = loop_write(out, buf, n)) < 0)
-                        return r;
-        }
-        *ret_size = total;
-        return digester_final(d, ret_digest);
-}
-
 int store_blob_import(struct store_txn *t, int fd, const char *want, uint64_t max, char ret_digest[DIGEST_STRING_MAX],
                       uint64_t *ret_size, char **ret_error)
 {
@@ -218,7 +187,7 @@ int store_blob_import(struct store_txn *t, int fd, const char *want, uint64_t ma
         out = openat(t->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (out < 0)
                 return image_error(ret_error, -errno, "cannot write to the store: %m");
-        r = store_copy_hashed(fd, out, max, got, &size);
+        r = digest_copy(fd, out, max, got, &size);
         if (r == -EFBIG)
                 return image_error(ret_error, r, "blob larger than %llu bytes", (unsigned long long)max);
         if (r < 0)

@@ -660,6 +660,27 @@ static json_object *qemu_blockdev_args(const char *node, const char *path, const
                                 "file", file, NULL);
 }
 
+/*
+ * The device leaves QOM a moment before it lets go of its block node: under
+ * load blockdev-del then says "in use", and is asked again until it takes.
+ */
+static int qemu_blockdev_del(struct qmp *qmp, const char *node)
+{
+        int64_t deadline = hypervisor_deadline(QEMU_UNPLUG_TIMEOUT_MS);
+
+        for (;;) {
+                _cleanup_free_ char *error = NULL;
+                int r = qmp_execute(qmp, "blockdev-del",
+                                    qemu_json_object("node-name", json_object_new_string(node), NULL),
+                                    QEMU_QMP_TIMEOUT_MS, NULL, &error);
+                if (r != -EIO || !error || !strstr(error, "in use"))
+                        return r;
+                if (hypervisor_remaining_ms(deadline) == 0)
+                        return -EBUSY;
+                usleep(50 * 1000);
+        }
+}
+
 static int qemu_hotplug_disk(struct vm *vm, const char *id, const char *path, const char *format,
                              bool readonly)
 {
@@ -682,9 +703,7 @@ static int qemu_hotplug_disk(struct vm *vm, const char *id, const char *path, co
                 return r;
         r = qemu_device_add(vm, qmp, qemu_disk_args, id, node, NULL);
         if (r < 0)
-                (void)qmp_execute(qmp, "blockdev-del",
-                                  qemu_json_object("node-name", json_object_new_string(node), NULL),
-                                  QEMU_QMP_TIMEOUT_MS, NULL, NULL);
+                (void)qemu_blockdev_del(qmp, node);
         return r;
 }
 
@@ -740,27 +759,6 @@ static int qemu_device_del(struct qmp *qmp, const char *id)
                 usleep(50 * 1000);
         }
         return r;
-}
-
-/*
- * The device leaves QOM a moment before it lets go of its block node: under
- * load blockdev-del then says "in use", and is asked again until it takes.
- */
-static int qemu_blockdev_del(struct qmp *qmp, const char *node)
-{
-        int64_t deadline = hypervisor_deadline(QEMU_UNPLUG_TIMEOUT_MS);
-
-        for (;;) {
-                _cleanup_free_ char *error = NULL;
-                int r = qmp_execute(qmp, "blockdev-del",
-                                    qemu_json_object("node-name", json_object_new_string(node), NULL),
-                                    QEMU_QMP_TIMEOUT_MS, NULL, &error);
-                if (r != -EIO || !error || !strstr(error, "in use"))
-                        return r;
-                if (hypervisor_remaining_ms(deadline) == 0)
-                        return -EBUSY;
-                usleep(50 * 1000);
-        }
 }
 
 static int qemu_unplug_disk(struct vm *vm, const char *id)

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# What does `hyperctl run --rm busybox true` cost over a bare VM boot, and
+# what does an idle pod hold in host memory?
+#
+# Starts a private hyperd (its own socket, store, runv root, and a bridge
+# and subnet of its own, removed at the end), loads a busybox image built
+# here, then:
+# - times `hyperctl run --rm IMAGE true` (the whole client round trip:
+#   create, network, rootfs, VM boot, the process, removal) against a bare
+#   QEMU boot of the same kernel, machine and accelerator with an init that
+#   powers off at once (bench/lib/bare-boot.bash reads its command line
+#   from the QEMU hyperd's runv started), and prints the medians and ratio;
+# - starts an idle pod (`sleep`, 128 MiB of guest memory, hyperd's
+#   default) and sums the PSS of every host process that belongs to it:
+#   runv's monitor and its descendants (QEMU, virtiofsd), and any process
+#   naming the container's id (an I/O holder). PSS counts shared pages
+#   once across the processes that share them.
+#
+# Usage: bench/hyperctl-run.sh BUILD_DIR   (N=10 runs each by default)
+set -euo pipefail
+
+build=$(realpath "${1:-build}")
+here=$(cd "$(dirname "$0")/.." && pwd)
+n=${N:-10}
+hyperd=${HYPERD:-$build/src/hyperd/hyperd}
+hyperctl=${HYPERCTL:-$build/src/hyperctl/hyperctl}
+runv=${RUNV:-$build/src/runv/runv}
+kernel=${HYPER_KERNEL:-$("$here/scripts/build-kernel.sh")/vmlinux}
+initrd=${HYPER_INITRD:-$build/guest/initrd.img}
+poweroff_initrd=${HYPER_POWEROFF_INITRD:-$build/guest/poweroff-initrd.img}
+
+dir=$(mktemp -d /tmp/hyb.XXXXXX)
+# shellcheck source=bench/lib/bare-boot.bash
+. "$here/bench/lib/bare-boot.bash"
+BB_DIR=$dir BB_POWEROFF_INITRD=$poweroff_initrd
+sock=$dir/run/hyperd.sock
+net=(--bridge "hyb${dir##*.}" --subnet 10.230.0.0/24 --network-state "$dir/network")
+: > "$dir/hyperd.conf"
+
+hc() { timeout 120 "$hyperctl" -H "unix://$sock" "$@"; }
+
+stop_hyperd() {
+    [ -f "$dir/hyperd.pid" ] || return 0
+    kill "$(cat "$dir/hyperd.pid")" 2>/dev/null || true
+    wait "$(cat "$dir/hyperd.pid")" 2>/dev/null || true
+    rm -f "$dir/hyperd.pid"
+}
+
+cleanup() {
+    local id p
+    if [ -f "$dir/hyperd.pid" ]; then
+        for id in $(hc ps -a -q 2>/dev/null); do hc rm -f "$id" >/dev/null 2>&1 || true; done
+    fi
+    stop_hyperd
+    "$hyperd" --config "$dir/hyperd.conf" --socket "$sock" "${net[@]}" --remove-network >/dev/null 2>&1 || true
+    for p in $(pgrep -f -- "$dir" || true); do kill -9 "$p" 2>/dev/null || true; done
+    { grep " $dir" /proc/self/mounts || true; } | cut -d' ' -f2 | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# The kernel is linked under $dir: that names the pod's QEMU among the machine's.
+mkdir -p "$dir/vm"
+ln "$kernel" "$dir/vm/vmlinux" 2>/dev/null || cp "$kernel" "$dir/vm/vmlinux"
+export HYPER_KERNEL=$dir/vm/vmlinux HYPER_INITRD=$initrd HYPER_RUNV=$runv
+
+# A busybox image: busybox and its applets, Cmd /bin/sh.
+make_image() {
+    local root=$dir/rootfs a
+    mkdir -p "$root"/{bin,etc,tmp}
+    cp /bin/busybox "$root/bin/busybox"
+    for a in sh true sleep; do ln -s busybox "$root/bin/$a"; done
+    echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+    echo 'root:x:0:' > "$root/etc/group"
+    umoci init --layout "$dir/layout"
+    umoci new --image "$dir/layout:latest"
+    umoci insert --image "$dir/layout:latest" "$root" / >/dev/null
+    umoci config --image "$dir/layout:latest" --config.cmd /bin/sh
+    skopeo copy -q "oci:$dir/layout:latest" "oci-archive:$dir/busybox.tar:localhost/hyb/busybox:latest"
+}
+make_image
+
+"$hyperd" --config "$dir/hyperd.conf" --socket "$sock" --root "$dir/root" --runv-root "$dir/runv" "${net[@]}" \
+    --log-file "$dir/hyperd.log" &
+echo $! > "$dir/hyperd.pid"
+for ((i = 0; i < 100; i++)); do
+    hc version >/dev/null 2>&1 && break
+    sleep 0.05
+done
+hc load -i "$dir/busybox.tar" >/dev/null
+img=localhost/hyb/busybox
+
+# The pod's processes: the monitor, its descendants, and whatever names the id.
+pod_pids() {
+    local id=$1 mon=$2 p
+    {
+        echo "$mon"
+        pgrep -f -- "$id" || true
+        local queue=("$mon")
+        while [ ${#queue[@]} -gt 0 ]; do
+            p=${queue[0]}
+            queue=("${queue[@]:1}")
+            for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+                echo "$c"
+                queue+=("$c")
+            done
+        done
+    } | sort -un
+}
+
+pss_kib() {
+    awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0
+}
+
+# An idle pod: its QEMU's argv for the bare boot, and its memory once settled.
+id=$(hc run -d "$img" sleep 600)
+mon=$(hc inspect "$id" | jq -r ".[0].pid")
+q=$(bb_find_qemu "$(readlink -f "$runv")") || { echo "bench: no QEMU of the pod found" >&2; exit 1; }
+bb_capture_argv "$q"
+bb_bare_argv
+sleep 5
+total=0
+detail=
+for p in $(pod_pids "$id" "$mon"); do
+    [ -r "/proc/$p/smaps_rollup" ] || continue
+    k=$(pss_kib "$p")
+    total=$((total + k))
+    detail+=" $(basename "$(readlink "/proc/$p/exe")")=$(awk -v k="$k" 'BEGIN { printf "%.1f", k / 1024 }')M"
+done
+mem=$(awk '/^-m$/ { getline; print; exit }' "$dir/qemu.argv")
+hc rm -f "$id" >/dev/null
+
+# One untimed run of each: page cache, first-run costs.
+hc run --rm "$img" true >/dev/null
+bb_boot_bare || { echo "bench: the bare boot failed:" >&2; cat "$dir/bare.err" >&2; exit 1; }
+
+for ((i = 0; i < n; i++)); do
+    t0=$(bb_now); hc run --rm "$img" true >/dev/null; t1=$(bb_now)
+    echo $((t1 - t0)) >> "$dir/run.ns"
+    t0=$(bb_now); bb_boot_bare; t1=$(bb_now)
+    echo $((t1 - t0)) >> "$dir/bare.ns"
+done
+
+r=$(bb_median < "$dir/run.ns")
+b=$(bb_median < "$dir/bare.ns")
+echo "hyperctl run --rm true: median $r s; bare boot: median $b s; ratio $(bb_ratio "$r" "$b") (N=$n, $(bb_describe))"
+echo "idle pod (guest -m ${mem:-?}): PSS $((total / 1024)) MiB in all:$detail"

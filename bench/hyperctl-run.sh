@@ -22,8 +22,8 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 here=$(cd "$(dirname "$0")/.." && pwd)
 n=${N:-10}
-hyperd=${HYPERD:-$build/src/hyperd/hyperd}
-hyperctl=${HYPERCTL:-$build/src/hyperctl/hyperctl}
+HYPERD=${HYPERD:-$build/src/hyperd/hyperd}
+HYPERCTL=${HYPERCTL:-$build/src/hyperctl/hyperctl}
 runv=${RUNV:-$build/src/runv/runv}
 kernel=${HYPER_KERNEL:-$("$here/scripts/build-kernel.sh")/vmlinux}
 initrd=${HYPER_INITRD:-$build/guest/initrd.img}
@@ -32,63 +32,20 @@ poweroff_initrd=${HYPER_POWEROFF_INITRD:-$build/guest/poweroff-initrd.img}
 dir=$(mktemp -d /tmp/hyb.XXXXXX)
 # shellcheck source=bench/lib/bare-boot.bash
 . "$here/bench/lib/bare-boot.bash"
-BB_DIR=$dir BB_POWEROFF_INITRD=$poweroff_initrd
-sock=$dir/run/hyperd.sock
-net=(--bridge "hyb${dir##*.}" --subnet 10.230.0.0/24 --network-state "$dir/network")
-: > "$dir/hyperd.conf"
-
-hc() { timeout 120 "$hyperctl" -H "unix://$sock" "$@"; }
-
-stop_hyperd() {
-    [ -f "$dir/hyperd.pid" ] || return 0
-    kill "$(cat "$dir/hyperd.pid")" 2>/dev/null || true
-    wait "$(cat "$dir/hyperd.pid")" 2>/dev/null || true
-    rm -f "$dir/hyperd.pid"
-}
-
-cleanup() {
-    local id p
-    if [ -f "$dir/hyperd.pid" ]; then
-        for id in $(hc ps -a -q 2>/dev/null); do hc rm -f "$id" >/dev/null 2>&1 || true; done
-    fi
-    stop_hyperd
-    "$hyperd" --config "$dir/hyperd.conf" --socket "$sock" "${net[@]}" --remove-network >/dev/null 2>&1 || true
-    for p in $(pgrep -f -- "$dir" || true); do kill -9 "$p" 2>/dev/null || true; done
-    { grep " $dir" /proc/self/mounts || true; } | cut -d' ' -f2 | sort -r | while read -r m; do umount -l "$m"; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/private-hyperd.bash
+. "$here/scripts/lib/private-hyperd.bash"
+BB_DIR=$dir BB_POWEROFF_INITRD=$poweroff_initrd PH_DIR=$dir PH_SUBNET=10.230.0.0/24
+export HYPERD HYPERCTL
+trap ph_cleanup EXIT
 
 # The kernel is linked under $dir: that names the pod's QEMU among the machine's.
 mkdir -p "$dir/vm"
 ln "$kernel" "$dir/vm/vmlinux" 2>/dev/null || cp "$kernel" "$dir/vm/vmlinux"
 export HYPER_KERNEL=$dir/vm/vmlinux HYPER_INITRD=$initrd HYPER_RUNV=$runv
 
-# A busybox image: busybox and its applets, Cmd /bin/sh.
-make_image() {
-    local root=$dir/rootfs a
-    mkdir -p "$root"/{bin,etc,tmp}
-    cp /bin/busybox "$root/bin/busybox"
-    for a in sh true sleep; do ln -s busybox "$root/bin/$a"; done
-    echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
-    echo 'root:x:0:' > "$root/etc/group"
-    umoci init --layout "$dir/layout"
-    umoci new --image "$dir/layout:latest"
-    umoci insert --image "$dir/layout:latest" "$root" / >/dev/null
-    umoci config --image "$dir/layout:latest" --config.cmd /bin/sh
-    skopeo copy -q "oci:$dir/layout:latest" "oci-archive:$dir/busybox.tar:localhost/hyb/busybox:latest"
-}
-make_image
-
-"$hyperd" --config "$dir/hyperd.conf" --socket "$sock" --root "$dir/root" --runv-root "$dir/runv" "${net[@]}" \
-    --log-file "$dir/hyperd.log" &
-echo $! > "$dir/hyperd.pid"
-for ((i = 0; i < 100; i++)); do
-    hc version >/dev/null 2>&1 && break
-    sleep 0.05
-done
-hc load -i "$dir/busybox.tar" >/dev/null
+ph_start
 img=localhost/hyb/busybox
+ph_load_busybox "$img"
 
 # The pod's processes: the monitor, its descendants, and whatever names the id.
 pod_pids() {

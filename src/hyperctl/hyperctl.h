@@ -83,5 +83,6 @@ int hc_cmd_stop(int argc, char **argv);
 int hc_cmd_kill(int argc, char **argv);
 int hc_cmd_rm(int argc, char **argv);
 int hc_cmd_exec(int argc, char **argv);
+int hc_cmd_volume(int argc, char **argv);
 /* Prints a container's log (tail: NULL for all) to stdout. */
 int hc_print_logs(const char *id, const char *tail);

@@ -30,6 +30,7 @@ static const struct hc_verb hc_verbs[] = {
         { "stop", hc_cmd_stop, "stop containers (SIGTERM, then SIGKILL)" },
         { "kill", hc_cmd_kill, "send a signal to containers" },
         { "rm", hc_cmd_rm, "remove containers" },
+        { "volume", hc_cmd_volume, "manage named volumes; attach disk images to running containers" },
 };
 
 static void hc_usage(FILE *f)

@@ -17,6 +17,7 @@
 #define RUN_MAX_PUBLISH 64
 #define RUN_MAX_DNS 16
 #define RUN_MAX_ADD_HOST 256
+#define RUN_MAX_VOLUMES 64
 /* What `docker run` exits with when the daemon refuses the container. */
 #define RUN_EXIT_DAEMON 125
 
@@ -31,6 +32,9 @@ struct run_opts {
         size_t n_add_host;
         const char *env[RUN_MAX_ENV];
         size_t n_env;
+        const char *volumes[RUN_MAX_VOLUMES];
+        size_t n_volumes;
+        const char *memory, *cpus;
 };
 
 static int run_parse(int argc, char **argv, struct run_opts *o)
@@ -49,12 +53,15 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 {"network", required_argument, NULL, 'N'},
                 {"dns", required_argument, NULL, 'D'},
                 {"add-host", required_argument, NULL, 'H'},
+                {"volume", required_argument, NULL, 'v'},
+                {"memory", required_argument, NULL, 'm'},
+                {"cpus", required_argument, NULL, 'C'},
                 {},
         };
         int c;
 
         /* "+": options stop at the image, so the command's own flags stay its own. */
-        while ((c = getopt_long(argc, argv, "+de:w:u:itp:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+de:w:u:itp:v:m:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'd':
                         o->detach = true;
@@ -97,6 +104,17 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                                 return hc_usage_error("too many --add-host");
                         o->add_host[o->n_add_host++] = optarg;
                         break;
+                case 'v':
+                        if (o->n_volumes >= RUN_MAX_VOLUMES)
+                                return hc_usage_error("too many -v");
+                        o->volumes[o->n_volumes++] = optarg;
+                        break;
+                case 'm':
+                        o->memory = optarg;
+                        break;
+                case 'C':
+                        o->cpus = optarg;
+                        break;
                 case 'i':
                 case 't':
                         return hc_usage_error("-i and -t (interactive containers) are not supported yet; "
@@ -111,7 +129,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl run [-d] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
                                       "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] [--network none] [--dns IP] "
-                                      "[--add-host NAME:IP] IMAGE [COMMAND [ARG...]]");
+                                      "[--add-host NAME:IP] [-v SRC:/PATH[:ro]] [-m MEMORY] [--cpus N] "
+                                      "IMAGE [COMMAND [ARG...]]");
         return 0;
 }
 
@@ -149,6 +168,13 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
                 json_object_object_add(b, "dns", run_strv(o->dns, o->n_dns));
         if (o->n_add_host)
                 json_object_object_add(b, "add_host", run_strv(o->add_host, o->n_add_host));
+        if (o->n_volumes)
+                json_object_object_add(b, "volumes", run_strv(o->volumes, o->n_volumes));
+        /* hyperd checks the values, so that every client gets the same answer. */
+        if (o->memory)
+                json_object_object_add(b, "memory", json_object_new_string(o->memory));
+        if (o->cpus)
+                json_object_object_add(b, "cpus", json_object_new_string(o->cpus));
         /* hyperctl removes it itself, after printing its output. */
         return b;
 }

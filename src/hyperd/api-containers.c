@@ -8,6 +8,7 @@
 #include "hyperd.h"
 #include "json-util.h"
 #include "log.h"
+#include "volumes.h"
 
 int api_container_lookup(struct hyperd *hd, const char *key, struct db_container *ret, char **ret_error)
 {
@@ -93,6 +94,7 @@ enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *
 {
         _cleanup_(json_object_putp) struct json_object *o = NULL;
         _cleanup_free_ char *bundle = NULL;
+        struct json_object *volumes;
         struct db_container ct;
         struct container_status st;
         char *error = NULL;
@@ -104,13 +106,17 @@ enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *
         r = container_state(hd, ct.id, &st);
         o = r >= 0 ? api_container_json(&ct, &st) : NULL;
         bundle = container_bundle(hd, ct.id, NULL);
+        volumes = container_volumes_json(hd, ct.id);
         db_container_done(&ct);
+        if (r < 0 || !o || !bundle)
+                json_object_put(volumes);
         if (r < 0)
                 return http_reply_errno(c, r, NULL, "cannot read the container's state");
         if (!o || !bundle)
                 return MHD_NO;
         json_object_object_add(o, "pid", st.pid > 0 && container_is_live(&st) ? json_object_new_int(st.pid) : NULL);
         json_object_object_add(o, "bundle", json_object_new_string(bundle));
+        json_object_object_add(o, "volumes", volumes);
         return http_reply_json(c, MHD_HTTP_OK, o);
 }
 

@@ -24,6 +24,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "rootfs.h"
+#include "volumes.h"
 
 #define CREATE_LOG_TAIL 4096
 #define CREATE_HOST_RESOLV "/etc/resolv.conf"
@@ -157,12 +158,13 @@ static int create_etc(const char *bundle, const struct container_run *run, const
 
 static int create_bundle(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                          const struct image_config *ic, const char *id, const char *image_id, const char *netns,
-                         const char *addr, char **ret_error)
+                         const char *addr, const struct container_volumes *cv, char **ret_error)
 {
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *config = container_bundle(hd, id, "config.json"),
                             *rootfs = NULL;
         _cleanup_close_ int fd = -1;
-        struct container_spec_input in = {.image = ic, .run = run, .id = id, .netns = netns, .etc = bundle};
+        struct container_spec_input in = {.image = ic, .run = run, .id = id, .netns = netns, .etc = bundle,
+                                          .volumes = cv->mounts, .n_volumes = cv->n_mounts};
         int r;
 
         if (!bundle || !config)
@@ -252,7 +254,8 @@ static int create_runv_start(struct hyperd *hd, const char *id, char **ret_error
 }
 
 static int create_all(struct hyperd *hd, struct image_store *s, const struct container_run *run,
-                      const struct image_config *ic, const char *id, const char *image_id, char **ret_error)
+                      const struct image_config *ic, const char *id, const char *image_id,
+                      struct container_volumes *cv, char **ret_error)
 {
         _cleanup_free_ char *netns = NULL;
         struct in_addr a = {0};
@@ -262,9 +265,14 @@ static int create_all(struct hyperd *hd, struct image_store *s, const struct con
         if (r >= 0 && netns && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
                 r = -errno;
         if (r >= 0)
-                r = create_bundle(hd, s, run, ic, id, image_id, netns, netns ? addr : NULL, ret_error);
+                r = container_volumes_record(hd, id, cv, ret_error);
+        if (r >= 0)
+                r = create_bundle(hd, s, run, ic, id, image_id, netns, netns ? addr : NULL, cv, ret_error);
         if (r >= 0)
                 r = create_runv_create(hd, id, ret_error);
+        /* Block volumes are hot-plugged into the created VM, mounted before the process starts. */
+        if (r >= 0)
+                r = container_volumes_attach(hd, id, cv, ret_error);
         if (r >= 0)
                 r = create_runv_start(hd, id, ret_error);
         return r;
@@ -292,6 +300,7 @@ int container_create(struct hyperd *hd, const struct container_run *run, char **
         _cleanup_(image_config_freep) struct image_config *ic = NULL;
         _cleanup_(strv_freep) char **args = NULL;
         _cleanup_free_ char *image_id = NULL;
+        _cleanup_(container_volumes_done) struct container_volumes cv = {0};
         char id[CONTAINER_ID_LEN + 1];
         int r;
 
@@ -305,12 +314,14 @@ int container_create(struct hyperd *hd, const struct container_run *run, char **
         if (r >= 0)
                 r = container_args(ic, run, &args, ret_error);
         if (r >= 0)
+                r = container_volumes_check(hd, run->volumes, &cv, ret_error);
+        if (r >= 0)
                 r = create_id(id);
         if (r >= 0)
                 r = create_record(hd, run, id, image_id, args, ret_error);
         if (r < 0)
                 return r;
-        r = create_all(hd, s, run, ic, id, image_id, ret_error);
+        r = create_all(hd, s, run, ic, id, image_id, &cv, ret_error);
         if (r < 0) {
                 log_warning("container %s: %s; removing what was made", id, ret_error && *ret_error ? *ret_error : "");
                 container_remove(hd, id, NULL);

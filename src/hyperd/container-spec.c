@@ -43,6 +43,7 @@ void container_run_done(struct container_run *r)
         strv_free(r->publish);
         strv_free(r->dns);
         strv_free(r->add_host);
+        strv_free(r->volumes);
         *r = (struct container_run){0};
 }
 
@@ -89,7 +90,8 @@ static int run_strv(struct json_object *o, const char *key, size_t max, char ***
 
 static int run_check_keys(struct json_object *o, char **ret_error)
 {
-        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm", "publish", "network", "dns", "add_host"};
+        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm", "publish", "network", "dns", "add_host",
+                                             "volumes", "memory", "cpus"};
 
         json_object_object_foreach(o, key, val)
         {
@@ -135,8 +137,35 @@ static int run_check_names(const struct container_run *r, char **ret_error)
         return 0;
 }
 
+/* Each -v well formed, each container path once. */
+static int run_check_volumes(const struct container_run *r, char **ret_error)
+{
+        for (size_t i = 0; r->volumes && r->volumes[i]; i++) {
+                struct volume_spec v;
+                int k = volume_spec_parse(r->volumes[i], &v, ret_error);
+
+                for (size_t j = 0; k >= 0 && j < i; j++) {
+                        struct volume_spec w;
+
+                        if (volume_spec_parse(r->volumes[j], &w, NULL) < 0)
+                                continue;
+                        if (strcmp(v.destination, w.destination) == 0)
+                                k = spec_error(ret_error, -EINVAL, "two volumes at %.200s: one container path, one volume",
+                                               v.destination);
+                        volume_spec_done(&w);
+                }
+                if (k >= 0)
+                        volume_spec_done(&v);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
 static int run_check(const struct container_run *r, char **ret_error)
 {
+        int r_volumes;
+
         if (!r->image || !*r->image)
                 return spec_error(ret_error, -EINVAL, "\"image\" is required: the image to run");
         if (r->name && !container_name_valid(r->name))
@@ -159,6 +188,9 @@ static int run_check(const struct container_run *r, char **ret_error)
                 if (k < 0)
                         return k;
         }
+        r_volumes = run_check_volumes(r, ret_error);
+        if (r_volumes < 0)
+                return r_volumes;
         return run_check_names(r, ret_error);
 }
 
@@ -175,6 +207,33 @@ static int run_network(struct json_object *o, struct container_run *ret, char **
                 return spec_error(ret_error, -EINVAL, "\"network\" must be \"bridge\" (the default) or \"none\", not \"%.64s\"",
                                   net);
         return 0;
+}
+
+/* "memory": Docker's size string or a number of bytes; "cpus": a number or its string. */
+static int run_resources(struct json_object *o, struct container_run *ret, char **ret_error)
+{
+        struct json_object *v;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        char buf[64];
+        int r = 0;
+
+        if (json_object_object_get_ex(o, "memory", &v) && !json_object_is_type(v, json_type_null)) {
+                if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string))
+                        snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+                else
+                        snprintf(buf, sizeof(buf), "?");
+                r = resources_memory_parse(buf, &ret->memory, ret_error);
+        }
+        if (r >= 0 && json_object_object_get_ex(o, "cpus", &v) && !json_object_is_type(v, json_type_null)) {
+                if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string))
+                        snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+                else if (json_object_is_type(v, json_type_double))
+                        snprintf(buf, sizeof(buf), "%.3f", json_object_get_double(v));
+                else
+                        snprintf(buf, sizeof(buf), "?");
+                r = resources_cpus_parse(buf, n > 0 ? (unsigned)MIN(n, 64) : 1, &ret->millicpus, ret_error);
+        }
+        return r;
 }
 
 static int run_fields(struct json_object *o, struct container_run *ret, char **ret_error)
@@ -204,6 +263,10 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
                 r = run_strv(o, "dns", CONTAINER_MAX_DNS, &ret->dns, ret_error);
         if (r >= 0)
                 r = run_strv(o, "add_host", CONTAINER_MAX_ADD_HOST, &ret->add_host, ret_error);
+        if (r >= 0)
+                r = run_strv(o, "volumes", VOLUME_MAX_PER_CONTAINER, &ret->volumes, ret_error);
+        if (r >= 0)
+                r = run_resources(o, ret, ret_error);
         if (r < 0)
                 return r;
         r = json_get_bool(o, "rm", &ret->auto_remove);
@@ -521,6 +584,10 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
                 r = spec_netns(spec, in->netns);
         if (r >= 0 && in->etc)
                 r = spec_etc(spec, in->etc);
+        if (r >= 0)
+                r = volume_spec_mounts(spec, in->volumes, in->n_volumes);
+        if (r >= 0)
+                r = resources_spec_apply(spec, in->run->memory, in->run->millicpus);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(spec);

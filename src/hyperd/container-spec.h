@@ -17,6 +17,7 @@
 
 #include "macros.h"
 #include "manifest.h"
+#include "volume-spec.h"
 
 /* Bounds on what a client can make us keep. */
 #define CONTAINER_MAX_ARGS   1024
@@ -35,6 +36,9 @@ struct container_run {
         char **publish;    /* "[HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp]", NULL when none */
         char **dns;        /* nameserver IP literals, NULL when none: the host's */
         char **add_host;   /* "NAME:IP" lines for /etc/hosts, NULL when none */
+        char **volumes;    /* -v specs (volume-spec.h), NULL when none */
+        uint64_t memory;   /* the VM's memory in bytes; 0: the default */
+        uint64_t millicpus; /* the VM's CPUs in thousandths; 0: the default */
         bool auto_remove;
         bool network_none; /* "network": "none": no network namespace of its own, no NIC */
 };
@@ -81,6 +85,8 @@ struct container_spec_input {
         uint32_t uid, gid;
         const char *netns; /* the network namespace to join (its path), or NULL for a new, empty one */
         const char *etc;   /* a folder with hosts, resolv.conf and hostname to bind read-only, or NULL */
+        const struct volume_mount *volumes; /* host folders, files and named volumes to bind */
+        size_t n_volumes;
 };
 
 /*

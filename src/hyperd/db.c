@@ -24,6 +24,11 @@ static const char *const db_migrations[] = {
         "CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image TEXT NOT NULL,"
         " image_id TEXT NOT NULL, command TEXT NOT NULL, created INTEGER NOT NULL,"
         " auto_remove INTEGER NOT NULL DEFAULT 0);",
+        "CREATE TABLE volumes (name TEXT PRIMARY KEY, created INTEGER NOT NULL);"
+        "CREATE TABLE container_volumes (container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+        " kind TEXT NOT NULL, source TEXT NOT NULL, destination TEXT NOT NULL, readonly INTEGER NOT NULL,"
+        " format TEXT, PRIMARY KEY (container_id, destination));"
+        "CREATE INDEX container_volumes_source ON container_volumes (kind, source);",
 };
 
 int db_latest_version(void)
@@ -525,4 +530,266 @@ int db_container_remove(struct db *db, const char *id)
         sqlite3_finalize(st);
         pthread_mutex_unlock(&db->lock);
         return db_errno(rc);
+}
+
+void db_volume_free_array(struct db_volume *a, size_t n)
+{
+        for (size_t i = 0; a && i < n; i++)
+                free(a[i].name);
+        free(a);
+}
+
+/* Runs a statement with text parameters (NULL binds NULL) and optional integers after them. */
+static int db_run_locked(struct db *db, const char *sql, const char *const *text, size_t n_text, const int64_t *ints,
+                         size_t n_ints)
+{
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+
+        for (size_t i = 0; rc == SQLITE_OK && i < n_text; i++)
+                rc = text[i] ? sqlite3_bind_text(st, (int)i + 1, text[i], -1, SQLITE_TRANSIENT)
+                             : sqlite3_bind_null(st, (int)i + 1);
+        for (size_t i = 0; rc == SQLITE_OK && i < n_ints; i++)
+                rc = sqlite3_bind_int64(st, (int)(n_text + i) + 1, ints[i]);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_CONSTRAINT ? -EEXIST : db_errno(rc);
+}
+
+int db_volume_add(struct db *db, const char *name, int64_t created)
+{
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_run_locked(db, "INSERT INTO volumes (name, created) VALUES (?1, ?2)", &name, 1, &created, 1);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+static int db_volumes_query(struct db *db, const char *name, struct db_volume **ret, size_t *ret_n)
+{
+        struct db_volume *a = NULL, *b;
+        sqlite3_stmt *st = NULL;
+        size_t n = 0;
+        int rc;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn,
+                                name ? "SELECT name, created FROM volumes WHERE name = ?1"
+                                     : "SELECT name, created FROM volumes ORDER BY name",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK && name)
+                rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                b = realloc(a, (n + 1) * sizeof(*a));
+                if (!b) {
+                        rc = SQLITE_NOMEM;
+                        break;
+                }
+                a = b;
+                a[n].name = strdup((const char *)sqlite3_column_text(st, 0));
+                a[n].created = sqlite3_column_int64(st, 1);
+                rc = a[n++].name ? SQLITE_OK : SQLITE_NOMEM;
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        if (rc != SQLITE_DONE) {
+                db_volume_free_array(a, n);
+                return db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+int db_volume_get(struct db *db, const char *name, struct db_volume *ret)
+{
+        struct db_volume *a = NULL;
+        size_t n = 0;
+        int r = db_volumes_query(db, name, &a, &n);
+
+        if (r < 0)
+                return r;
+        if (n == 0) {
+                free(a);
+                return -ENOENT;
+        }
+        *ret = a[0];
+        free(a);
+        return 0;
+}
+
+int db_volume_list(struct db *db, struct db_volume **ret, size_t *ret_n)
+{
+        return db_volumes_query(db, NULL, ret, ret_n);
+}
+
+/* Whether a volume exists (0 or -ENOENT) and how many containers use it. */
+static int db_volume_users_locked(struct db *db, const char *name, int64_t *ret_users)
+{
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db->conn,
+                                    "SELECT (SELECT COUNT(*) FROM volumes WHERE name = ?1),"
+                                    " (SELECT COUNT(*) FROM container_volumes WHERE kind = 'volume' AND source = ?1)",
+                                    -1, &st, NULL);
+        int r;
+
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = sqlite3_column_int64(st, 0) == 0 ? -ENOENT : 0;
+                *ret_users = sqlite3_column_int64(st, 1);
+        } else {
+                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
+int db_volume_remove(struct db *db, const char *name)
+{
+        int64_t users = 0;
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r >= 0) {
+                r = db_volume_users_locked(db, name, &users);
+                if (r >= 0 && users > 0)
+                        r = -EBUSY;
+                if (r >= 0)
+                        r = db_run_locked(db, "DELETE FROM volumes WHERE name = ?1", &name, 1, NULL, 0);
+                db_exec(db, r >= 0 ? "COMMIT" : "ROLLBACK");
+        }
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+void db_container_volume_free_array(struct db_container_volume *a, size_t n)
+{
+        for (size_t i = 0; a && i < n; i++) {
+                free(a[i].container_id);
+                free(a[i].kind);
+                free(a[i].source);
+                free(a[i].destination);
+                free(a[i].format);
+        }
+        free(a);
+}
+
+#define DB_CV_INSERT                                                                                                \
+        "INSERT INTO container_volumes (container_id, kind, source, destination, format, readonly)"                 \
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+
+int db_container_volume_add(struct db *db, const struct db_container_volume *v)
+{
+        const char *text[] = {v->container_id, v->kind, v->source, v->destination, v->format};
+        int64_t ro = v->readonly;
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_run_locked(db, DB_CV_INSERT, text, 5, &ro, 1);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+int db_container_volume_add_block(struct db *db, const struct db_container_volume *v)
+{
+        const char *text[] = {v->container_id, v->kind, v->source, v->destination, v->format};
+        int64_t ro = v->readonly, users = 0;
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r >= 0) {
+                sqlite3_stmt *st = NULL;
+                int rc = sqlite3_prepare_v2(db->conn,
+                                            "SELECT COUNT(*) FROM container_volumes WHERE kind = 'block' AND source = ?1",
+                                            -1, &st, NULL);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_bind_text(st, 1, v->source, -1, SQLITE_TRANSIENT);
+                if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                        users = sqlite3_column_int64(st, 0);
+                else
+                        r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+                sqlite3_finalize(st);
+                if (r >= 0 && users > 0)
+                        r = -EBUSY;
+                if (r >= 0)
+                        r = db_run_locked(db, DB_CV_INSERT, text, 5, &ro, 1);
+                db_exec(db, r >= 0 ? "COMMIT" : "ROLLBACK");
+        }
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+int db_container_volume_remove(struct db *db, const char *container_id, const char *destination)
+{
+        const char *text[] = {container_id, destination};
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_run_locked(db, "DELETE FROM container_volumes WHERE container_id = ?1 AND destination = ?2", text, 2,
+                          NULL, 0);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+static int db_cv_read(sqlite3_stmt *st, struct db_container_volume *v)
+{
+        char **text[] = {&v->container_id, &v->kind, &v->source, &v->destination, &v->format};
+
+        *v = (struct db_container_volume){0};
+        for (int i = 0; i < 5; i++) {
+                const char *s = (const char *)sqlite3_column_text(st, i);
+
+                if (s && !(*text[i] = strdup(s)))
+                        return -ENOMEM;
+        }
+        v->readonly = sqlite3_column_int(st, 5) != 0;
+        return v->container_id && v->kind && v->source && v->destination ? 0 : -ENOMEM;
+}
+
+int db_container_volumes(struct db *db, const char *container_id, const char *kind, const char *source,
+                         struct db_container_volume **ret, size_t *ret_n)
+{
+        struct db_container_volume *a = NULL, *b;
+        sqlite3_stmt *st = NULL;
+        size_t n = 0;
+        int rc, r = 0;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn,
+                                container_id ? "SELECT container_id, kind, source, destination, format, readonly"
+                                               " FROM container_volumes WHERE container_id = ?1 ORDER BY destination"
+                                             : "SELECT container_id, kind, source, destination, format, readonly"
+                                               " FROM container_volumes WHERE kind = ?1 AND source = ?2"
+                                               " ORDER BY container_id",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, container_id ? container_id : kind, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK && !container_id)
+                rc = sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
+        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                b = realloc(a, (n + 1) * sizeof(*a));
+                r = b ? 0 : -ENOMEM;
+                a = b ? b : a;
+                if (r >= 0) {
+                        r = db_cv_read(st, &a[n]);
+                        n++;
+                }
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        if (r < 0) {
+                db_container_volume_free_array(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
 }

@@ -23,7 +23,18 @@
  *       a JSON array. The container's status and exit code are runv's
  *       (its state root), never copied here, so that nothing goes stale.
  *
- * Pods, execs and volumes get their own tables in later migrations. One connection serves all threads: each call takes the
+ * Version 3:
+ *   volumes(name TEXT PRIMARY KEY, created INTEGER NOT NULL)
+ *       the named volumes hyperd keeps (ROOT/volumes/NAME).
+ *   container_volumes(container_id REFERENCES containers(id) ON DELETE CASCADE,
+ *                     kind TEXT, source TEXT, destination TEXT, readonly INTEGER,
+ *                     format TEXT, PRIMARY KEY (container_id, destination))
+ *       what each container has mounted: kind "bind" (source: a host path),
+ *       "volume" (a volume name) or "block" (a disk image file, format raw or
+ *       qcow2). A named volume with rows here is in use; a block file with a
+ *       row is attached and is not attached again. Rows go with the container.
+ *
+ * Pods and execs get their own tables in later migrations. One connection serves all threads: each call takes the
  * connection's mutex for its statements.
  */
 
@@ -70,3 +81,36 @@ int db_container_list(struct db *db, struct db_container **ret, size_t *ret_n);
 /* By full id, name, or a unique id prefix of 4 hex digits or more; -ENOENT, or -ENOTUNIQ when ambiguous. */
 int db_container_get(struct db *db, const char *key, struct db_container *ret);
 int db_container_remove(struct db *db, const char *id);
+
+struct db_volume {
+        char *name;
+        int64_t created;
+};
+
+void db_volume_free_array(struct db_volume *a, size_t n);
+/* 0 when made, -EEXIST when it was there already. */
+int db_volume_add(struct db *db, const char *name, int64_t created);
+/* -ENOENT when there is none. */
+int db_volume_get(struct db *db, const char *name, struct db_volume *ret);
+/* By name. */
+int db_volume_list(struct db *db, struct db_volume **ret, size_t *ret_n);
+/* Removes the row unless a container uses the volume: -EBUSY then, -ENOENT when there is none. */
+int db_volume_remove(struct db *db, const char *name);
+
+struct db_container_volume {
+        char *container_id;
+        char *kind; /* "bind", "volume" or "block" */
+        char *source, *destination;
+        bool readonly;
+        char *format; /* block volumes: "raw" or "qcow2"; NULL otherwise */
+};
+
+void db_container_volume_free_array(struct db_container_volume *a, size_t n);
+/* -EEXIST when the container has something at that destination already. */
+int db_container_volume_add(struct db *db, const struct db_container_volume *v);
+/* A block row, added only if no container has that file attached: -EBUSY otherwise. */
+int db_container_volume_add_block(struct db *db, const struct db_container_volume *v);
+int db_container_volume_remove(struct db *db, const char *container_id, const char *destination);
+/* A container's rows, or (container_id NULL) the rows with that kind and source; by destination. */
+int db_container_volumes(struct db *db, const char *container_id, const char *kind, const char *source,
+                         struct db_container_volume **ret, size_t *ret_n);

@@ -34,6 +34,11 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_KILL] = api_container_kill,
         [ROUTE_CONTAINER_EXEC] = api_container_exec,
         [ROUTE_CONTAINER_DELETE] = api_container_delete,
+        [ROUTE_CONTAINER_VOLUME_ATTACH] = api_container_volume_attach,
+        [ROUTE_VOLUMES_LIST] = api_volumes_list,
+        [ROUTE_VOLUMES_CREATE] = api_volumes_create,
+        [ROUTE_VOLUME_INSPECT] = api_volume_inspect,
+        [ROUTE_VOLUME_DELETE] = api_volume_delete,
 };
 
 int http_status_from_errno(int r)

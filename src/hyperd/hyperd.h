@@ -88,5 +88,11 @@ enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, 
 enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_kill(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_exec(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+/* api-volumes.c */
+enum MHD_Result api_volumes_list(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_volume_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_volume_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_volume_attach(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 /* The client's socket, for a handler that blocks to notice the client has gone; -1 if unknown. */
 int http_connection_fd(struct MHD_Connection *c);

@@ -37,7 +37,12 @@ static const struct router_entry router_table[] = {
         { "POST", API_PREFIX "/containers/*/stop", ROUTE_CONTAINER_STOP, false },
         { "POST", API_PREFIX "/containers/*/kill", ROUTE_CONTAINER_KILL, false },
         { "POST", API_PREFIX "/containers/*/exec", ROUTE_CONTAINER_EXEC, false, true },
+        { "POST", API_PREFIX "/containers/*/volumes", ROUTE_CONTAINER_VOLUME_ATTACH, false, true },
         { "DELETE", API_PREFIX "/containers/*", ROUTE_CONTAINER_DELETE, false },
+        { "GET", API_PREFIX "/volumes", ROUTE_VOLUMES_LIST, false },
+        { "POST", API_PREFIX "/volumes/create", ROUTE_VOLUMES_CREATE, false, true },
+        { "GET", API_PREFIX "/volumes/*", ROUTE_VOLUME_INSPECT, false },
+        { "DELETE", API_PREFIX "/volumes/*", ROUTE_VOLUME_DELETE, false },
 };
 
 static const char *const route_names[_ROUTE_MAX] = {
@@ -51,6 +56,9 @@ static const char *const route_names[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_WAIT] = "container-wait", [ROUTE_CONTAINER_STOP] = "container-stop",
         [ROUTE_CONTAINER_KILL] = "container-kill", [ROUTE_CONTAINER_EXEC] = "container-exec",
         [ROUTE_CONTAINER_DELETE] = "container-delete",
+        [ROUTE_CONTAINER_VOLUME_ATTACH] = "container-volume-attach",
+        [ROUTE_VOLUMES_LIST] = "volumes-list", [ROUTE_VOLUMES_CREATE] = "volumes-create",
+        [ROUTE_VOLUME_INSPECT] = "volume-inspect", [ROUTE_VOLUME_DELETE] = "volume-delete",
 };
 
 const char *route_name(enum route_id id)

@@ -112,6 +112,53 @@ static void test_containers(void)
         db_close(db);
 }
 
+/* Named volumes are not removed while a container has them; a disk image is attached once; rows go with the container. */
+static void test_volumes(void)
+{
+        struct db_container_volume named = { .container_id = "beef0001", .kind = "volume", .source = "data",
+                                             .destination = "/data" };
+        struct db_container_volume block = { .container_id = "beef0001", .kind = "block", .source = "/srv/d.img",
+                                             .destination = "/disk", .format = "qcow2", .readonly = true };
+        struct db_container_volume *a = NULL;
+        struct db_volume v, *vs = NULL;
+        struct db *db = NULL;
+        size_t n = 0;
+
+        CHECK(db_open(path, &db, NULL) == 0);
+        check_add(db, "beef0001", "vol-user", 10, 0);
+        check_add(db, "beef0002", "vol-user2", 11, 0);
+        CHECK_EQ_INT(db_volume_add(db, "data", 5), 0);
+        CHECK_EQ_INT(db_volume_add(db, "data", 6), -EEXIST);
+        CHECK_EQ_INT(db_volume_add(db, "b-first", 7), 0);
+        CHECK(db_volume_get(db, "data", &v) == 0 && v.created == 5 && strcmp(v.name, "data") == 0);
+        free(v.name);
+        CHECK_EQ_INT(db_volume_get(db, "nope", &v), -ENOENT);
+        CHECK(db_volume_list(db, &vs, &n) == 0 && n == 2 && strcmp(vs[0].name, "b-first") == 0);
+        db_volume_free_array(vs, n);
+        CHECK_EQ_INT(db_container_volume_add(db, &named), 0);
+        CHECK_EQ_INT(db_container_volume_add(db, &named), -EEXIST);
+        CHECK_EQ_INT(db_volume_remove(db, "data"), -EBUSY);
+        CHECK_EQ_INT(db_container_volume_add_block(db, &block), 0);
+        block.container_id = "beef0002";
+        CHECK_EQ_INT(db_container_volume_add_block(db, &block), -EBUSY);
+        CHECK(db_container_volumes(db, "beef0001", NULL, NULL, &a, &n) == 0 && n == 2);
+        CHECK_STREQ(a[0].destination, "/data");
+        CHECK_STREQ(a[1].format, "qcow2");
+        CHECK(a[1].readonly && !a[0].format);
+        db_container_volume_free_array(a, n);
+        CHECK(db_container_volumes(db, NULL, "block", "/srv/d.img", &a, &n) == 0 && n == 1);
+        CHECK_STREQ(a[0].container_id, "beef0001");
+        db_container_volume_free_array(a, n);
+        CHECK(db_container_remove(db, "beef0001") == 0);
+        CHECK(db_container_volumes(db, NULL, "volume", "data", &a, &n) == 0 && n == 0);
+        free(a);
+        CHECK_EQ_INT(db_container_volume_add_block(db, &block), 0);
+        CHECK_EQ_INT(db_volume_remove(db, "data"), 0);
+        CHECK_EQ_INT(db_volume_remove(db, "data"), -ENOENT);
+        CHECK(db_container_remove(db, "beef0002") == 0);
+        db_close(db);
+}
+
 static void set_version(int v)
 {
         sqlite3 *conn = NULL;
@@ -170,6 +217,7 @@ int main(void)
         test_fresh_and_reopen();
         test_image_refs();
         test_containers();
+        test_volumes();
         test_newer_refused();
         test_not_a_database();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -17,7 +17,8 @@ static void check_route(const char *method, const char *path, enum route_id id, 
         CHECK(r.id == id);
         CHECK(ref ? r.ref && strcmp(r.ref, ref) == 0 : !r.ref);
         CHECK(r.takes_body == (id == ROUTE_IMAGES_LOAD));
-        CHECK(r.json_body == (id == ROUTE_CONTAINERS_RUN || id == ROUTE_CONTAINER_EXEC));
+        CHECK(r.json_body == (id == ROUTE_CONTAINERS_RUN || id == ROUTE_CONTAINER_EXEC ||
+                              id == ROUTE_CONTAINER_VOLUME_ATTACH || id == ROUTE_VOLUMES_CREATE));
         route_done(&r);
 }
 
@@ -53,6 +54,12 @@ static void test_routes(void)
         check_route("POST", "/v1/containers/web/kill", ROUTE_CONTAINER_KILL, "web");
         check_route("POST", "/v1/containers/web/exec", ROUTE_CONTAINER_EXEC, "web");
         check_route("DELETE", "/v1/containers/web", ROUTE_CONTAINER_DELETE, "web");
+        check_route("POST", "/v1/containers/web/volumes", ROUTE_CONTAINER_VOLUME_ATTACH, "web");
+        check_route("GET", "/v1/volumes", ROUTE_VOLUMES_LIST, NULL);
+        check_route("POST", "/v1/volumes/create", ROUTE_VOLUMES_CREATE, NULL);
+        check_route("GET", "/v1/volumes/create", ROUTE_VOLUME_INSPECT, "create");
+        check_route("GET", "/v1/volumes/data", ROUTE_VOLUME_INSPECT, "data");
+        check_route("DELETE", "/v1/volumes/data", ROUTE_VOLUME_DELETE, "data");
         /* "run" is the literal route for POST only; a container may not be named by the empty string. */
         check_route("DELETE", "/v1/containers/run", ROUTE_CONTAINER_DELETE, "run");
         check_refused("GET", "/v1/containers/run", -EOPNOTSUPP);

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containers.h"
+#include "fs-util.h"
+#include "log.h"
+#include "runv-driver.h"
+#include "volumes.h"
+
+_printf_(3, 4) static int vol_error(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret_error)
+                return r;
+        free(*ret_error);
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+char *volume_path(struct hyperd *hd, const char *name)
+{
+        char *p;
+
+        return asprintf(&p, "%s/volumes/%s", hd->config->root, name) < 0 ? NULL : p;
+}
+
+int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char **ret_error)
+{
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!volume_name_valid(name))
+                return vol_error(ret_error, -EINVAL,
+                                 "invalid volume name \"%.200s\": letters, digits, '_', '.' and '-', 2 to %d, "
+                                 "starting with a letter or digit",
+                                 name, VOLUME_MAX_NAME);
+        path = volume_path(hd, name);
+        if (!path)
+                return -ENOMEM;
+        r = db_volume_add(hd->db, name, time(NULL));
+        if (r < 0 && r != -EEXIST)
+                return vol_error(ret_error, r, "cannot record volume %s: %s", name, strerror(-r));
+        *ret_created = r >= 0;
+        /* Made again if it went missing: the row is the truth. */
+        r = mkdir_p(path, 0755);
+        if (r < 0) {
+                if (*ret_created)
+                        db_volume_remove(hd->db, name);
+                return vol_error(ret_error, r, "cannot make %s: %s", path, strerror(-r));
+        }
+        if (*ret_created)
+                log_info("volume %s made at %s", name, path);
+        return 0;
+}
+
+/* "a, b and 2 more": the names of the containers that use a volume. */
+static char *vol_users(struct hyperd *hd, const char *kind, const char *source)
+{
+        struct db_container_volume *a = NULL;
+        char *t = NULL;
+        size_t n = 0;
+
+        if (db_container_volumes(hd->db, NULL, kind, source, &a, &n) < 0 || n == 0)
+                return strdup("a container");
+        for (size_t i = 0; i < n && i < 3; i++) {
+                struct db_container c;
+                char *old = t;
+
+                if (db_container_get(hd->db, a[i].container_id, &c) < 0)
+                        continue;
+                if (asprintf(&t, "%s%s%s", old ? old : "", old ? ", " : "", c.name) < 0)
+                        t = NULL;
+                free(old);
+                db_container_done(&c);
+        }
+        if (n > 3 && t) {
+                char *old = t;
+
+                if (asprintf(&t, "%s and %zu more", old, n - 3) < 0)
+                        t = NULL;
+                free(old);
+        }
+        db_container_volume_free_array(a, n);
+        return t ? t : strdup("a container");
+}
+
+int volume_remove(struct hyperd *hd, const char *name, char **ret_error)
+{
+        _cleanup_free_ char *path = volume_path(hd, name), *users = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = db_volume_remove(hd->db, name);
+        if (r == -ENOENT)
+                return vol_error(ret_error, r, "no such volume: %s", name);
+        if (r == -EBUSY) {
+                users = vol_users(hd, "volume", name);
+                return vol_error(ret_error, r, "volume %s is in use by %s: remove the container%s first", name,
+                                 users ? users : "a container", users && strchr(users, ',') ? "s" : "");
+        }
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot remove volume %s: %s", name, strerror(-r));
+        r = rm_rf(path);
+        if (r < 0 && r != -ENOENT)
+                log_warning("volume %s: cannot remove %s: %s", name, path, strerror(-r));
+        log_info("volume %s removed", name);
+        return 0;
+}
+
+struct json_object *volume_json(struct hyperd *hd, const struct db_volume *v)
+{
+        struct json_object *o = json_object_new_object(), *users = json_object_new_array();
+        struct db_container_volume *a = NULL;
+        _cleanup_free_ char *path = volume_path(hd, v->name);
+        size_t n = 0;
+
+        if (!o || !users || !path) {
+                json_object_put(o);
+                json_object_put(users);
+                return NULL;
+        }
+        if (db_container_volumes(hd->db, NULL, "volume", v->name, &a, &n) >= 0)
+                for (size_t i = 0; i < n; i++)
+                        json_object_array_add(users, json_object_new_string(a[i].container_id));
+        db_container_volume_free_array(a, n);
+        json_object_object_add(o, "name", json_object_new_string(v->name));
+        json_object_object_add(o, "driver", json_object_new_string("local"));
+        json_object_object_add(o, "mountpoint", json_object_new_string(path));
+        json_object_object_add(o, "created", json_object_new_int64(v->created));
+        json_object_object_add(o, "containers", users);
+        return o;
+}
+
+/* The format of a disk image file, or NULL for a file that is not one. */
+static int vol_probe(const char *path, const char **ret)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ unsigned char *head = malloc(VOLUME_PROBE_SIZE);
+        size_t len = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        if (!head)
+                return -ENOMEM;
+        while (len < VOLUME_PROBE_SIZE && (n = read(fd, head + len, VOLUME_PROBE_SIZE - len)) > 0)
+                len += (size_t)n;
+        *ret = volume_probe_format(head, len, path);
+        return 0;
+}
+
+/* A host path of -v: it exists; a folder or a plain file is bound, a disk image is a block volume. */
+static int vol_check_host(struct container_volume *v, char **ret_error)
+{
+        struct stat st;
+        int r;
+
+        if (stat(v->spec.source, &st) < 0)
+                return vol_error(ret_error, errno == ENOENT ? -EINVAL : -errno,
+                                 "the host path %.200s %s (volume for %.200s): make it first, or give "
+                                 "a name (no '/') for a named volume",
+                                 v->spec.source, errno == ENOENT ? "does not exist" : strerror(errno),
+                                 v->spec.destination);
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+                return vol_error(ret_error, -EINVAL,
+                                 "the host path %.200s is neither a folder nor a regular file: only those can "
+                                 "be volumes",
+                                 v->spec.source);
+        v->host_path = realpath(v->spec.source, NULL);
+        if (!v->host_path)
+                return -errno;
+        if (S_ISREG(st.st_mode)) {
+                r = vol_probe(v->host_path, &v->format);
+                if (r < 0)
+                        return vol_error(ret_error, r, "cannot read %s: %s", v->host_path, strerror(-r));
+        }
+        return 0;
+}
+
+static int vol_check_block_free(struct hyperd *hd, const struct container_volume *v, char **ret_error)
+{
+        _cleanup_free_ char *users = NULL;
+        struct db_container_volume *a = NULL;
+        size_t n = 0;
+        int r = db_container_volumes(hd->db, NULL, "block", v->host_path, &a, &n);
+
+        db_container_volume_free_array(a, n);
+        if (r < 0 || n == 0)
+                return r;
+        users = vol_users(hd, "block", v->host_path);
+        return vol_error(ret_error, -EBUSY, "the disk image %s is attached to %s already: one VM at a time",
+                         v->host_path, users ? users : "a container");
+}
+
+int container_volumes_check(struct hyperd *hd, char **specs, struct container_volumes *ret, char **ret_error)
+{
+        struct container_volumes cv = {0};
+        size_t n = 0;
+        int r = 0;
+
+        while (specs && specs[n])
+                n++;
+        cv.v = calloc(n + 1, sizeof(*cv.v));
+        cv.mounts = calloc(n + 1, sizeof(*cv.mounts));
+        if (!cv.v || !cv.mounts)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                struct container_volume *v = &cv.v[cv.n];
+
+                r = volume_spec_parse(specs[i], &v->spec, ret_error);
+                if (r < 0)
+                        break;
+                cv.n++;
+                if (v->spec.kind == VOLUME_NAMED)
+                        r = (v->host_path = volume_path(hd, v->spec.source)) ? 0 : -ENOMEM;
+                else
+                        r = vol_check_host(v, ret_error);
+                if (r >= 0 && v->format)
+                        r = vol_check_block_free(hd, v, ret_error);
+                if (r >= 0 && !v->format)
+                        cv.mounts[cv.n_mounts++] = (struct volume_mount){
+                                .source = v->host_path, .destination = v->spec.destination, .readonly = v->spec.readonly};
+        }
+        if (r < 0) {
+                container_volumes_done(&cv);
+                return r;
+        }
+        *ret = cv;
+        return 0;
+}
+
+int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, char **ret_error)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < cv->n; i++) {
+                struct container_volume *v = &cv->v[i];
+                bool named = v->spec.kind == VOLUME_NAMED, created;
+                struct db_container_volume row = {.container_id = (char *)id,
+                                                  .kind = named ? "volume" : "bind",
+                                                  .source = named ? v->spec.source : v->host_path,
+                                                  .destination = v->spec.destination,
+                                                  .readonly = v->spec.readonly};
+
+                if (v->format)
+                        continue;
+                if (named)
+                        r = volume_create(hd, v->spec.source, &created, ret_error);
+                if (r >= 0 && (r = db_container_volume_add(hd->db, &row)) < 0)
+                        r = vol_error(ret_error, r, "cannot record volume %s: %s", v->spec.destination, strerror(-r));
+        }
+        return r;
+}
+
+int container_volumes_attach(struct hyperd *hd, const char *id, const struct container_volumes *cv, char **ret_error)
+{
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < cv->n; i++)
+                if (cv->v[i].format)
+                        r = container_block_attach(hd, id, cv->v[i].host_path, cv->v[i].spec.destination,
+                                                   cv->v[i].format, cv->v[i].spec.readonly, ret_error);
+        return r;
+}
+
+void container_volumes_done(struct container_volumes *cv)
+{
+        for (size_t i = 0; cv->v && i < cv->n; i++) {
+                volume_spec_done(&cv->v[i].spec);
+                free(cv->v[i].host_path);
+        }
+        free(cv->v);
+        free(cv->mounts);
+        *cv = (struct container_volumes){0};
+}
+
+/* runv mount-block: the monitor hot-plugs the file and has the guest mount it. */
+static int vol_runv_mount(struct hyperd *hd, const char *id, const char *file, const char *destination,
+                          const char *format, bool readonly, char **ret_error)
+{
+        char *args[8] = {(char *)"mount-block", (char *)"--format", (char *)format};
+        size_t n = 3;
+        struct runv_driver d = {.runv = hd->runv, .root = hd->config->runv_root};
+        struct runv_call call = {.args = args, .out_fd = -1, .err_fd = -1, .max = 65536, .cancel_fd = -1};
+        struct runv_result res;
+        int r;
+
+        if (readonly)
+                args[n++] = (char *)"--readonly";
+        args[n++] = (char *)id;
+        args[n++] = (char *)file;
+        args[n++] = (char *)destination;
+        r = runv_driver_run(&d, &call, &res);
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+        if (res.status != 0)
+                r = vol_error(ret_error, -EIO, "cannot attach %s at %s: %s", file, destination,
+                              runv_result_message(&res) ? runv_result_message(&res) : "runv mount-block failed");
+        runv_result_done(&res);
+        return r;
+}
+
+static int vol_block_file(const char *file, const char *format, char **ret_path, const char **ret_format,
+                          char **ret_error)
+{
+        _cleanup_free_ char *path = NULL;
+        const char *probed = NULL;
+        struct stat st;
+        int r;
+
+        if (!file || file[0] != '/')
+                return vol_error(ret_error, -EINVAL, "the disk image must be an absolute host path");
+        if (format && !volume_format_valid(format))
+                return vol_error(ret_error, -EINVAL, "invalid format \"%.32s\": raw or qcow2", format);
+        if (stat(file, &st) < 0)
+                return vol_error(ret_error, -EINVAL, "the disk image %.200s: %s", file, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return vol_error(ret_error, -EINVAL, "%.200s is not a regular file: a block volume is a disk image file",
+                                 file);
+        path = realpath(file, NULL);
+        if (!path)
+                return -errno;
+        r = format ? 0 : vol_probe(path, &probed);
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+        *ret_format = format ? format : probed ? probed : "raw";
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+int container_block_attach(struct hyperd *hd, const char *id, const char *file, const char *destination,
+                           const char *format, bool readonly, char **ret_error)
+{
+        _cleanup_free_ char *path = NULL, *users = NULL;
+        struct db_container_volume row;
+        int r;
+
+        if (!destination || !volume_destination_valid(destination))
+                return vol_error(ret_error, -EINVAL,
+                                 "invalid destination \"%.200s\": an absolute container path, not \"/\", "
+                                 "without \".\" or \"..\" parts",
+                                 destination ? destination : "");
+        r = vol_block_file(file, format, &path, &format, ret_error);
+        if (r < 0)
+                return r;
+        row = (struct db_container_volume){.container_id = (char *)id, .kind = "block", .source = path,
+                                           .destination = (char *)destination, .readonly = readonly,
+                                           .format = (char *)format};
+        r = db_container_volume_add_block(hd->db, &row);
+        if (r == -EBUSY) {
+                users = vol_users(hd, "block", path);
+                return vol_error(ret_error, r, "the disk image %s is attached to %s already: one VM at a time", path,
+                                 users ? users : "a container");
+        }
+        if (r == -EEXIST)
+                return vol_error(ret_error, -EBUSY, "the container has a volume at %s already", destination);
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot record the block volume: %s", strerror(-r));
+        r = vol_runv_mount(hd, id, path, destination, format, readonly, ret_error);
+        if (r < 0) {
+                db_container_volume_remove(hd->db, id, destination);
+                return r;
+        }
+        log_info("container %s: %s (%s%s) attached at %s", id, path, format, readonly ? ", read-only" : "",
+                 destination);
+        return 0;
+}
+
+struct json_object *container_volumes_json(struct hyperd *hd, const char *id)
+{
+        struct json_object *arr = json_object_new_array();
+        struct db_container_volume *a = NULL;
+        size_t n = 0;
+
+        if (!arr || db_container_volumes(hd->db, id, NULL, NULL, &a, &n) < 0)
+                return arr;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *o = json_object_new_object();
+
+                if (!o)
+                        break;
+                json_object_object_add(o, "type", json_object_new_string(a[i].kind));
+                json_object_object_add(o, "source", json_object_new_string(a[i].source));
+                json_object_object_add(o, "destination", json_object_new_string(a[i].destination));
+                json_object_object_add(o, "readonly", json_object_new_boolean(a[i].readonly));
+                if (a[i].format)
+                        json_object_object_add(o, "format", json_object_new_string(a[i].format));
+                json_object_array_add(arr, o);
+        }
+        db_container_volume_free_array(a, n);
+        return arr;
+}

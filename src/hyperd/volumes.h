@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * Volumes (volumes.c): named volumes hyperd keeps under ROOT/volumes/NAME
+ * (a row each in the volumes table), what a container's -v specs become
+ * (host folders and files bound through runv's share, named volumes bound
+ * from their folder, disk image files hot-plugged as block volumes), and
+ * the container_volumes rows that record them: a named volume in use is
+ * not removed, a disk image attached is not attached twice.
+ */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+#include "hyperd.h"
+#include "volume-spec.h"
+
+/* ROOT/volumes/NAME. */
+char *volume_path(struct hyperd *hd, const char *name);
+/* Makes a named volume; *ret_created false when it was there already. */
+int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char **ret_error);
+/* -EBUSY with a message naming the containers that use it; -ENOENT. */
+int volume_remove(struct hyperd *hd, const char *name, char **ret_error);
+struct json_object *volume_json(struct hyperd *hd, const struct db_volume *v);
+
+/* One -v of a container, checked against the host. */
+struct container_volume {
+        struct volume_spec spec;
+        char *host_path;    /* binds: the host folder or file; named volumes: their folder */
+        const char *format; /* block volumes: "raw" or "qcow2"; NULL for binds */
+};
+
+struct container_volumes {
+        struct container_volume *v;
+        size_t n;
+        struct volume_mount *mounts; /* the binds, for container_spec() */
+        size_t n_mounts;
+};
+
+/*
+ * Checks every -v against the host before anything is made: host paths
+ * exist, a disk image is not attached elsewhere. Nothing is changed.
+ */
+int container_volumes_check(struct hyperd *hd, char **specs, struct container_volumes *ret, char **ret_error);
+/* Makes the named volumes that are missing and records the binds and volumes of container id. */
+int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, char **ret_error);
+/* Hot-plugs the block volumes into the created container's VM. */
+int container_volumes_attach(struct hyperd *hd, const char *id, const struct container_volumes *cv, char **ret_error);
+void container_volumes_done(struct container_volumes *cv);
+
+/*
+ * A disk image file (raw or qcow2; format NULL: probed) hot-plugged into the
+ * container's VM and mounted at destination in it (runv mount-block).
+ * -EBUSY when the file is attached already (to any container).
+ */
+int container_block_attach(struct hyperd *hd, const char *id, const char *file, const char *destination,
+                           const char *format, bool readonly, char **ret_error);
+/* The container's volumes as JSON, for inspect. */
+struct json_object *container_volumes_json(struct hyperd *hd, const char *id);

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# hyperd's volumes and VM sizes, end to end through hyperctl: host folders
+# (read-write and read-only), named volumes kept by hyperd, disk images
+# hot-plugged into running containers as block volumes, --memory and
+# --cpus; bad values refused before anything is made. The private hyperd,
+# the image and the leftover checks are in hyperd-containers-helpers.bash.
+
+load hyperd-containers-helpers
+
+setup_file() {
+    hyc_setup_file 10.218.0.0/24
+}
+
+teardown_file() {
+    hyc_teardown_file
+}
+
+setup() {
+    hyc_setup
+    HV=$(mktemp -d "$HYI_DIR/host.XXXXXX")
+}
+
+teardown() {
+    local id v
+    for id in $(hc ps -a -q 2>/dev/null); do
+        hc rm -f "$id" >/dev/null 2>&1
+    done
+    for v in $(hc volume ls -q 2>/dev/null); do
+        hc volume rm "$v" >/dev/null 2>&1
+    done
+    rm -rf "$HV"
+    hyc_teardown
+    [ -z "$(ls -A "$HYD_ROOT/volumes" 2>/dev/null)" ]
+}
+
+@test "hyperd volumes: a host folder is written in the container and seen on the host; :ro refuses writes" {
+    echo from-host > "$HV/in"
+    run hc run --rm --network none -v "$HV:/data" "$IMG" sh -c 'cat /data/in && echo from-ctr > /data/out'
+    [ "$status" -eq 0 ]
+    [ "$output" = from-host ]
+    [ "$(cat "$HV/out")" = from-ctr ]
+    run hc run --rm --network none -v "$HV:/data:ro" "$IMG" sh -c 'cat /data/in; echo x > /data/other'
+    [ "$status" -ne 0 ]
+    [[ "$output" == *from-host*"Read-only file system"* ]]
+    [ ! -e "$HV/other" ]
+}
+
+@test "hyperd volumes: a named volume outlives its container; rm is refused while a container has it" {
+    run hc run --rm --network none -v hvt-data:/v "$IMG" sh -c 'echo kept > /v/f'
+    [ "$status" -eq 0 ]
+    [ "$(hc volume ls -q)" = hvt-data ]
+    [ "$(cat "$HYD_ROOT/volumes/hvt-data/f")" = kept ]
+    run hc run --name reader --network none -v hvt-data:/v:ro "$IMG" cat /v/f
+    [ "$status" -eq 0 ]
+    [ "$output" = kept ]
+    run hc volume inspect hvt-data
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq -r '.[0].mountpoint')" = "$HYD_ROOT/volumes/hvt-data" ]
+    [ "$(echo "$output" | jq -r '.[0].containers | length')" = 1 ]
+    run hc volume rm hvt-data
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"volume hvt-data is in use by reader"* ]]
+    [ -d "$HYD_ROOT/volumes/hvt-data" ]
+    api DELETE /v1/volumes/hvt-data | tail -1 | grep -qx 409
+    hc rm reader
+    [ "$(hc volume rm hvt-data)" = hvt-data ]
+    [ ! -e "$HYD_ROOT/volumes/hvt-data" ]
+    [ -z "$(hc volume ls -q)" ]
+    run hc volume rm hvt-data
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no such volume: hvt-data"* ]]
+    [ "$(hc volume create hvt-made)" = hvt-made ]
+    [ "$(hc volume create hvt-made)" = hvt-made ]
+    [ "$(hc volume ls -q)" = hvt-made ]
+    run hc volume create -bad
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"invalid volume name"* ]]
+}
+
+@test "hyperd volumes: --memory and --cpus size the VM" {
+    run hc run --rm --network none -m 256m --cpus 2 "$IMG" sh -c 'grep MemTotal /proc/meminfo; nproc'
+    [ "$status" -eq 0 ]
+    kb=$(echo "$output" | awk '/MemTotal/ {print $2}')
+    # 256 MiB less the kernel's own: well above the default 128 MiB VM.
+    [ "$kb" -gt 200000 ] && [ "$kb" -le 262144 ]
+    [ "$(echo "$output" | tail -1)" = 2 ]
+    run hc run --rm --network none "$IMG" sh -c 'grep MemTotal /proc/meminfo; nproc'
+    kb=$(echo "$output" | awk '/MemTotal/ {print $2}')
+    [ "$kb" -le 131072 ]
+    [ "$(echo "$output" | tail -1)" = 1 ]
+}
+
+@test "hyperd volumes: bad -v, --memory and --cpus values are refused and make nothing" {
+    bad() {
+        run hc run --network none "$@" "$IMG" true
+        [ "$status" -eq 125 ] || { echo "status $status for $*: $output" >&2; return 1; }
+        [[ "$output" == *"$EXPECT"* ]] || { echo "for $*: $output" >&2; return 1; }
+    }
+    EXPECT="a host path must be absolute" bad -v ./data:/x
+    EXPECT="the host path /nonexistent-hvt does not exist" bad -v /nonexistent-hvt:/x
+    EXPECT='the container path "relative" must be absolute' bad -v "$HV:relative"
+    EXPECT='the container path "/" must be absolute, not "/"' bad -v "$HV:/"
+    EXPECT='the container path "/a/../b"' bad -v "$HV:/a/../b"
+    EXPECT='the mode "rx" is not ro or rw' bad -v "$HV:/x:rx"
+    EXPECT="SOURCE:/CONTAINER/PATH" bad -v "$HV"
+    EXPECT="two volumes at /x" bad -v "$HV:/x" -v hvt-never:/x
+    EXPECT="invalid volume name" bad -v "-x:/x"
+    EXPECT='memory "10m" is too small' bad -v hvt-never:/x -m 10m
+    EXPECT='invalid memory "12q"' bad -m 12q
+    EXPECT='invalid memory "-1"' bad -m -1
+    EXPECT='invalid cpus "0"' bad --cpus 0
+    EXPECT='invalid cpus "abc"' bad --cpus abc
+    EXPECT='invalid cpus "999"' bad --cpus 999
+    [ -z "$(hc ps -a -q)" ]
+    [ -z "$(hc volume ls -q)" ]
+    [ -z "$(ls -A "$HYD_ROOT/volumes" 2>/dev/null)" ]
+}

@@ -23,7 +23,7 @@
 
 struct run_opts {
         bool detach, rm;
-        const char *name, *workdir, *user, *entrypoint, *network;
+        const char *name, *workdir, *user, *entrypoint, *network, *ip, *gateway;
         const char *publish[RUN_MAX_PUBLISH];
         size_t n_publish;
         const char *dns[RUN_MAX_DNS];
@@ -56,6 +56,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 {"volume", required_argument, NULL, 'v'},
                 {"memory", required_argument, NULL, 'm'},
                 {"cpus", required_argument, NULL, 'C'},
+                {"ip", required_argument, NULL, 'I'},
+                {"gateway", required_argument, NULL, 'G'},
                 {},
         };
         int c;
@@ -94,6 +96,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 case 'N':
                         o->network = optarg;
                         break;
+                case 'I':
+                        o->ip = optarg;
+                        break;
+                case 'G':
+                        o->gateway = optarg;
+                        break;
                 case 'D':
                         if (o->n_dns >= RUN_MAX_DNS)
                                 return hc_usage_error("too many --dns");
@@ -128,7 +136,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                                       "hyperctl rm once it has ended");
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl run [-d] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
-                                      "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] [--network none] [--dns IP] "
+                                      "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] "
+                                      "[--network none|bridge:NAME|tap:NAME [--ip A.B.C.D/N [--gateway IP]]] [--dns IP] "
                                       "[--add-host NAME:IP] [-v SRC:/PATH[:ro]] [-m MEMORY] [--cpus N] "
                                       "IMAGE [COMMAND [ARG...]]");
         return 0;
@@ -164,6 +173,10 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
                 json_object_object_add(b, "publish", run_strv(o->publish, o->n_publish));
         if (o->network)
                 json_object_object_add(b, "network", json_object_new_string(o->network));
+        if (o->ip)
+                json_object_object_add(b, "ip", json_object_new_string(o->ip));
+        if (o->gateway)
+                json_object_object_add(b, "gateway", json_object_new_string(o->gateway));
         if (o->n_dns)
                 json_object_object_add(b, "dns", run_strv(o->dns, o->n_dns));
         if (o->n_add_host)

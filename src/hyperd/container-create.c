@@ -262,12 +262,13 @@ static int create_all(struct hyperd *hd, struct image_store *s, const struct con
         char addr[INET_ADDRSTRLEN];
         int r = container_net_create(hd, id, run, &netns, &a, ret_error);
 
-        if (r >= 0 && netns && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
+        /* No address: --network none, or a bridge or tap of the user's without --ip. */
+        if (r >= 0 && a.s_addr != INADDR_ANY && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
                 r = -errno;
         if (r >= 0)
                 r = container_volumes_record(hd, id, cv, ret_error);
         if (r >= 0)
-                r = create_bundle(hd, s, run, ic, id, image_id, netns, netns ? addr : NULL, cv, ret_error);
+                r = create_bundle(hd, s, run, ic, id, image_id, netns, a.s_addr != INADDR_ANY ? addr : NULL, cv, ret_error);
         if (r >= 0)
                 r = create_runv_create(hd, id, ret_error);
         /* Block volumes are hot-plugged into the created VM, mounted before the process starts. */

@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -146,7 +148,7 @@ static int net_link_index(struct nl_sock *s, const char *name, int *ret)
 }
 
 /* The pair: the host end on the bridge and up, the other end made as eth0 in the namespace nsfd. */
-static int net_veth_create(struct hyperd *hd, const char *id, int nsfd)
+static int net_veth_create(const char *bridge, unsigned mtu, const char *id, int nsfd)
 {
         _cleanup_(net_sock_freep) struct nl_sock *s = NULL;
         _cleanup_(net_link_putp) struct rtnl_link *veth = NULL, *peer = NULL;
@@ -155,7 +157,7 @@ static int net_veth_create(struct hyperd *hd, const char *id, int nsfd)
 
         r = net_connect(&s);
         if (r >= 0)
-                r = net_link_index(s, netbridge_name(hd->net), &master);
+                r = net_link_index(s, bridge, &master);
         if (r < 0)
                 return r;
         veth = rtnl_link_veth_alloc();
@@ -165,10 +167,10 @@ static int net_veth_create(struct hyperd *hd, const char *id, int nsfd)
         net_veth_name(id, name);
         rtnl_link_set_name(veth, name);
         rtnl_link_set_master(veth, master);
-        rtnl_link_set_mtu(veth, NETBRIDGE_DEFAULT_MTU);
+        rtnl_link_set_mtu(veth, mtu);
         rtnl_link_set_flags(veth, IFF_UP);
         rtnl_link_set_name(peer, NET_IFNAME);
-        rtnl_link_set_mtu(peer, NETBRIDGE_DEFAULT_MTU);
+        rtnl_link_set_mtu(peer, mtu);
         rtnl_link_set_ns_fd(peer, nsfd);
         r = rtnl_link_add(s, veth, NLM_F_CREATE | NLM_F_EXCL);
         return r < 0 ? netlink_errno(r) : 0;
@@ -210,7 +212,7 @@ static int net_link_up(struct nl_sock *s, const char *name, int *ret_index)
 
 struct net_inside {
         int nsfd;
-        struct in_addr addr, gateway;
+        struct in_addr addr, gateway; /* INADDR_ANY: none */
         unsigned prefix;
         int r;
         const char *step;
@@ -280,9 +282,11 @@ static int net_inside_configure(struct net_inside *in)
         r = net_link_up(s, NET_IFNAME, &ifindex);
         if (r < 0)
                 return r;
+        if (in->addr.s_addr == INADDR_ANY)
+                return 0;
         in->step = "give " NET_IFNAME " its address";
         r = net_addr_add(s, ifindex, in->addr, in->prefix);
-        if (r < 0)
+        if (r < 0 || in->gateway.s_addr == INADDR_ANY)
                 return r;
         in->step = "add the default route";
         return net_route_add(s, ifindex, in->gateway);
@@ -304,10 +308,9 @@ static unsigned net_prefix(struct hyperd *hd)
         return (unsigned)strtoul(strrchr(subnet, '/') + 1, NULL, 10);
 }
 
-static int net_inside(struct hyperd *hd, int nsfd, struct in_addr addr, char **ret_error)
+static int net_inside(int nsfd, struct in_addr addr, unsigned prefix, struct in_addr gateway, char **ret_error)
 {
-        struct net_inside in = {.nsfd = nsfd, .addr = addr, .gateway = netbridge_gateway(hd->net),
-                                .prefix = net_prefix(hd)};
+        struct net_inside in = {.nsfd = nsfd, .addr = addr, .gateway = gateway, .prefix = prefix};
         pthread_t t;
         int r;
 
@@ -335,6 +338,18 @@ static int net_publish(struct hyperd *hd, const char *pod, char **publish, char 
         return 0;
 }
 
+static int net_ns_open(const char *path, int *ret_fd, char **ret_error)
+{
+        int r = net_ns_create(path);
+
+        if (r < 0)
+                return net_error(ret_error, r, "cannot make the network namespace %s: %s", path, strerror(-r));
+        *ret_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*ret_fd < 0)
+                return net_error(ret_error, -errno, "cannot open %s: %m", path);
+        return 0;
+}
+
 static int net_setup(struct hyperd *hd, const char *id, const char *path, char **publish, struct in_addr *ret_addr,
                      char **ret_error)
 {
@@ -344,23 +359,92 @@ static int net_setup(struct hyperd *hd, const char *id, const char *path, char *
         int r;
 
         container_net_pod_id(id, pod);
-        r = net_ns_create(path);
+        r = net_ns_open(path, &nsfd, ret_error);
         if (r < 0)
-                return net_error(ret_error, r, "cannot make the network namespace %s: %s", path, strerror(-r));
-        nsfd = open(path, O_RDONLY | O_CLOEXEC);
-        if (nsfd < 0)
-                return net_error(ret_error, -errno, "cannot open %s: %m", path);
+                return r;
         r = netbridge_ip_alloc(hd->net, pod, &addr, ret_error);
         if (r < 0)
                 return net_error(ret_error, r, "cannot allocate an address: %s", strerror(-r));
         *ret_addr = addr;
-        r = net_veth_create(hd, id, nsfd);
+        r = net_veth_create(netbridge_name(hd->net), NETBRIDGE_DEFAULT_MTU, id, nsfd);
         if (r < 0)
                 return net_error(ret_error, r, "cannot make the container's veth pair: %s", strerror(-r));
-        r = net_inside(hd, nsfd, addr, ret_error);
+        r = net_inside(nsfd, addr, net_prefix(hd), netbridge_gateway(hd->net), ret_error);
         if (r < 0)
                 return r;
         return net_publish(hd, pod, publish, ret_error);
+}
+
+/*
+ * A link of the user's that the container uses (kind "bridge" or "tun"): it must exist and be of that kind;
+ * *ret_mtu its MTU. hyperd's own bridge is refused: its addresses are hyperd's to give.
+ */
+static int net_user_link(struct hyperd *hd, const char *name, const char *kind, unsigned *ret_mtu, char **ret_error)
+{
+        _cleanup_(net_sock_freep) struct nl_sock *s = NULL;
+        _cleanup_(net_link_putp) struct rtnl_link *l = NULL;
+        const char *what = strcmp(kind, "bridge") == 0 ? "bridge" : "tap";
+        const char *type;
+        int r;
+
+        if (hd->net && strcmp(name, netbridge_name(hd->net)) == 0)
+                return net_error(ret_error, -EINVAL,
+                                 "%s is hyperd's own bridge: use --network bridge (the default) to be given an "
+                                 "address on it",
+                                 name);
+        r = net_connect(&s);
+        if (r < 0)
+                return net_error(ret_error, r, "cannot open a netlink socket: %s", strerror(-r));
+        r = rtnl_link_get_kernel(s, 0, name, &l);
+        if (r < 0)
+                return net_error(ret_error, -ENODEV, "there is no %s %s: make it first (%s)", what, name,
+                                 strcmp(what, "bridge") == 0 ? "ip link add NAME type bridge"
+                                                             : "ip tuntap add NAME mode tap");
+        type = rtnl_link_get_type(l);
+        if (!type || strcmp(type, kind) != 0 || (strcmp(kind, "tun") == 0 && rtnl_link_get_arptype(l) != ARPHRD_ETHER))
+                return net_error(ret_error, -EMEDIUMTYPE, "%s is not a %s", name, what);
+        *ret_mtu = rtnl_link_get_mtu(l);
+        return 0;
+}
+
+static int net_address(const struct container_run *run, struct in_addr *ret_addr, unsigned *ret_prefix,
+                       struct in_addr *ret_gateway)
+{
+        *ret_addr = *ret_gateway = (struct in_addr){INADDR_ANY};
+        *ret_prefix = 0;
+        if (run->ip && container_cidr_parse(run->ip, ret_addr, ret_prefix) < 0)
+                return -EINVAL;
+        if (run->gateway && inet_pton(AF_INET, run->gateway, ret_gateway) != 1)
+                return -EINVAL;
+        return 0;
+}
+
+/* A veth on the user's bridge, eth0 in its namespace with run->ip and run->gateway (or none); nothing of hyperd's. */
+static int net_setup_user_bridge(struct hyperd *hd, const char *id, const char *path, const struct container_run *run,
+                                 struct in_addr *ret_addr, char **ret_error)
+{
+        _cleanup_close_ int nsfd = -1;
+        struct in_addr addr, gateway;
+        unsigned prefix, mtu;
+        int r;
+
+        r = net_user_link(hd, run->bridge, "bridge", &mtu, ret_error);
+        if (r < 0)
+                return r;
+        if (net_address(run, &addr, &prefix, &gateway) < 0)
+                return net_error(ret_error, -EINVAL, "invalid --ip or --gateway");
+        r = net_ns_open(path, &nsfd, ret_error);
+        if (r < 0)
+                return r;
+        r = net_veth_create(run->bridge, mtu, id, nsfd);
+        if (r < 0)
+                return net_error(ret_error, r, "cannot make the container's veth pair on %s: %s", run->bridge,
+                                 strerror(-r));
+        r = net_inside(nsfd, addr, prefix, gateway, ret_error);
+        if (r < 0)
+                return r;
+        *ret_addr = addr;
+        return 0;
 }
 
 int container_net_create(struct hyperd *hd, const char *id, const struct container_run *run, char **ret_netns,
@@ -372,12 +456,27 @@ int container_net_create(struct hyperd *hd, const char *id, const struct contain
         *ret_netns = NULL;
         if (run->network_none)
                 return 0;
-        if (!hd->net)
+        if (run->tap) {
+                /* runv's monitor hands the tap to the VM (container_spec()'s annotations); nothing to make. */
+                struct in_addr gateway;
+                unsigned mtu, prefix;
+
+                r = net_user_link(hd, run->tap, "tun", &mtu, ret_error);
+                if (r < 0)
+                        return r;
+                return net_address(run, ret_addr, &prefix, &gateway) < 0
+                               ? net_error(ret_error, -EINVAL, "invalid --ip or --gateway")
+                               : 0;
+        }
+        if (!hd->net && !run->bridge)
                 return net_error(ret_error, -ENONET, "hyperd has no network for containers");
         path = container_netns_path(hd, id);
         if (!path)
                 return -ENOMEM;
-        r = net_setup(hd, id, path, run->publish, ret_addr, ret_error);
+        if (run->bridge)
+                r = net_setup_user_bridge(hd, id, path, run, ret_addr, ret_error);
+        else
+                r = net_setup(hd, id, path, run->publish, ret_addr, ret_error);
         if (r < 0) {
                 container_net_remove(hd, id);
                 return r;
@@ -392,10 +491,9 @@ void container_net_remove(struct hyperd *hd, const char *id)
         char pod[CONTAINER_NET_POD_ID_LEN + 1];
         int r;
 
-        if (!hd->net)
-                return;
         container_net_pod_id(id, pod);
-        r = netbridge_pod_remove(hd->net, pod, &error);
+        /* A no-op for a container on a bridge or tap of the user's: netbridge holds nothing of it. */
+        r = hd->net ? netbridge_pod_remove(hd->net, pod, &error) : 0;
         if (r < 0)
                 log_warning_errno(r, "container %s: %s", id, error ? error : "cannot remove its network");
         path = container_netns_path(hd, id);

@@ -14,6 +14,7 @@
 #include "netbridge.h"
 #include "json-util.h"
 #include "oci-spec.h"
+#include "tapnet.h"
 
 #define CONTAINER_MAX_PASSWD   (1024 * 1024)
 #define CONTAINER_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -44,6 +45,10 @@ void container_run_done(struct container_run *r)
         strv_free(r->dns);
         strv_free(r->add_host);
         strv_free(r->volumes);
+        free(r->bridge);
+        free(r->tap);
+        free(r->ip);
+        free(r->gateway);
         *r = (struct container_run){0};
 }
 
@@ -90,8 +95,9 @@ static int run_strv(struct json_object *o, const char *key, size_t max, char ***
 
 static int run_check_keys(struct json_object *o, char **ret_error)
 {
-        static const char *const known[] = {"image", "name", "workdir", "user", "cmd", "entrypoint", "env", "rm", "publish", "network", "dns", "add_host",
-                                             "volumes", "memory", "cpus"};
+        static const char *const known[] = {"image",   "name",     "workdir", "user",   "cmd",  "entrypoint",
+                                            "env",     "rm",       "publish", "network", "dns", "add_host",
+                                            "volumes", "memory",   "cpus",    "ip",      "gateway"};
 
         json_object_object_foreach(o, key, val)
         {
@@ -162,6 +168,65 @@ static int run_check_volumes(const struct container_run *r, char **ret_error)
         return 0;
 }
 
+bool container_ifname_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && n < 16 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* "A.B.C.D/N", N 1..32, into an address and a prefix length. */
+int container_cidr_parse(const char *s, struct in_addr *ret_addr, unsigned *ret_prefix)
+{
+        char buf[INET_ADDRSTRLEN + 4], *slash, *end;
+        unsigned long n;
+
+        if (strlen(s) >= sizeof(buf))
+                return -EINVAL;
+        strcpy(buf, s);
+        slash = strchr(buf, '/');
+        if (!slash || slash[1] < '0' || slash[1] > '9')
+                return -EINVAL;
+        *slash = '\0';
+        n = strtoul(slash + 1, &end, 10);
+        if (*end || n < 1 || n > 32 || inet_pton(AF_INET, buf, ret_addr) != 1)
+                return -EINVAL;
+        *ret_prefix = (unsigned)n;
+        return 0;
+}
+
+/* "ip" and "gateway": only with a bridge or tap of the user's, IPv4, the gateway inside the address's subnet. */
+static int run_check_address(const struct container_run *r, char **ret_error)
+{
+        struct in_addr a, gw;
+        unsigned prefix;
+        uint32_t mask;
+
+        if ((r->ip || r->gateway) && !r->bridge && !r->tap)
+                return spec_error(ret_error, -EINVAL,
+                                  "\"%s\" is only for \"network\": \"bridge:NAME\" or \"tap:NAME\" (an interface of "
+                                  "yours): on hyperd's own bridge hyperd gives the address and the route",
+                                  r->ip ? "ip" : "gateway");
+        if (r->gateway && !r->ip)
+                return spec_error(ret_error, -EINVAL, "\"gateway\" needs \"ip\": the container's own address first");
+        if (r->ip && container_cidr_parse(r->ip, &a, &prefix) < 0)
+                return spec_error(ret_error, -EINVAL,
+                                  "invalid \"ip\" \"%.64s\": an IPv4 address with its prefix length, e.g. "
+                                  "192.168.50.10/24",
+                                  r->ip);
+        if (!r->gateway)
+                return 0;
+        if (inet_pton(AF_INET, r->gateway, &gw) != 1)
+                return spec_error(ret_error, -EINVAL,
+                                  "invalid \"gateway\" \"%.64s\": an IPv4 address, e.g. 192.168.50.1", r->gateway);
+        mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+        if ((ntohl(a.s_addr) & mask) != (ntohl(gw.s_addr) & mask) || gw.s_addr == a.s_addr)
+                return spec_error(ret_error, -EINVAL, "\"gateway\" %.64s is not another address in %.64s's subnet",
+                                  r->gateway, r->ip);
+        return 0;
+}
+
 static int run_check(const struct container_run *r, char **ret_error)
 {
         int r_volumes;
@@ -181,6 +246,13 @@ static int run_check(const struct container_run *r, char **ret_error)
                         return spec_error(ret_error, -EINVAL, "env entry \"%.200s\" is not KEY=VALUE", *p);
         if (r->network_none && r->publish && r->publish[0])
                 return spec_error(ret_error, -EINVAL, "\"publish\" needs a network: not with \"network\": \"none\"");
+        if ((r->bridge || r->tap) && r->publish && r->publish[0])
+                return spec_error(ret_error, -EINVAL,
+                                  "\"publish\" is only for hyperd's own bridge: on a %s of your own (\"%s:%s\") "
+                                  "hyperd adds no rules; reach the container at its address, or forward the port "
+                                  "yourself",
+                                  r->bridge ? "bridge" : "tap", r->bridge ? "bridge" : "tap",
+                                  r->bridge ? r->bridge : r->tap);
         for (char **p = r->publish; p && *p; p++) {
                 struct netbridge_port port;
                 int k = container_port_parse(*p, &port, ret_error);
@@ -191,7 +263,8 @@ static int run_check(const struct container_run *r, char **ret_error)
         r_volumes = run_check_volumes(r, ret_error);
         if (r_volumes < 0)
                 return r_volumes;
-        return run_check_names(r, ret_error);
+        /* Both return -EINVAL or 0. */
+        return run_check_address(r, ret_error) < 0 ? -EINVAL : run_check_names(r, ret_error);
 }
 
 static int run_network(struct json_object *o, struct container_run *ret, char **ret_error)
@@ -203,8 +276,22 @@ static int run_network(struct json_object *o, struct container_run *ret, char **
                 return r;
         if (strcmp(net, "none") == 0)
                 ret->network_none = true;
-        else if (strcmp(net, "bridge") != 0)
-                return spec_error(ret_error, -EINVAL, "\"network\" must be \"bridge\" (the default) or \"none\", not \"%.64s\"",
+        else if (strncmp(net, "bridge:", 7) == 0 || strncmp(net, "tap:", 4) == 0) {
+                bool bridge = net[0] == 'b';
+                const char *name = net + (bridge ? strlen("bridge:") : strlen("tap:"));
+
+                if (!container_ifname_valid(name))
+                        return spec_error(ret_error, -EINVAL,
+                                          "invalid %s name \"%.64s\" in \"network\": the name of an existing "
+                                          "interface, 1 to 15 letters, digits, '_', '.' or '-'",
+                                          bridge ? "bridge" : "tap", name);
+                *(bridge ? &ret->bridge : &ret->tap) = strdup(name);
+                if (!ret->bridge && !ret->tap)
+                        return -ENOMEM;
+        } else if (strcmp(net, "bridge") != 0)
+                return spec_error(ret_error, -EINVAL,
+                                  "\"network\" must be \"bridge\" (the default), \"none\", \"bridge:NAME\" "
+                                  "(a bridge of yours) or \"tap:NAME\" (a tap of yours), not \"%.64s\"",
                                   net);
         return 0;
 }
@@ -267,6 +354,10 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
                 r = run_strv(o, "volumes", VOLUME_MAX_PER_CONTAINER, &ret->volumes, ret_error);
         if (r >= 0)
                 r = run_resources(o, ret, ret_error);
+        if (r >= 0)
+                r = run_string(o, "ip", &ret->ip, ret_error);
+        if (r >= 0)
+                r = run_string(o, "gateway", &ret->gateway, ret_error);
         if (r < 0)
                 return r;
         r = json_get_bool(o, "rm", &ret->auto_remove);
@@ -524,6 +615,42 @@ static int spec_netns(struct json_object *spec, const char *path)
         return -EINVAL;
 }
 
+static int spec_annotation(struct json_object *spec, const char *key, const char *value)
+{
+        struct json_object *a;
+
+        if (!json_object_object_get_ex(spec, "annotations", &a)) {
+                a = json_object_new_object();
+                if (!a || json_object_object_add(spec, "annotations", a) < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+        }
+        if (!json_object_is_type(a, json_type_object))
+                return -EINVAL;
+        return json_object_object_add(a, key, json_object_new_string(value)) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * What runv's monitor needs for an interface of the user's (tapnet.h): on a bridge, eth0 is carried into the VM
+ * even without an address; a tap is named, with the guest's address and gateway.
+ */
+static int spec_network_annotations(struct json_object *spec, const struct container_run *run)
+{
+        int r;
+
+        if (run->bridge)
+                return spec_annotation(spec, TAPNET_ANNOTATION_UNADDRESSED, "true");
+        if (!run->tap)
+                return 0;
+        r = spec_annotation(spec, TAPNET_ANNOTATION_TAP, run->tap);
+        if (r >= 0 && run->ip)
+                r = spec_annotation(spec, TAPNET_ANNOTATION_TAP_ADDRESS, run->ip);
+        if (r >= 0 && run->gateway)
+                r = spec_annotation(spec, TAPNET_ANNOTATION_TAP_GATEWAY, run->gateway);
+        return r;
+}
+
 static int spec_etc_bind(struct json_object *mounts, const char *etc, const char *name)
 {
         struct json_object *m = json_object_new_object(), *opts = json_object_new_array();
@@ -582,6 +709,8 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
         r = spec_process(spec, in, ret_error);
         if (r >= 0 && in->netns)
                 r = spec_netns(spec, in->netns);
+        if (r >= 0)
+                r = spec_network_annotations(spec, in->run);
         if (r >= 0 && in->etc)
                 r = spec_etc(spec, in->etc);
         if (r >= 0)

@@ -41,6 +41,10 @@ struct container_run {
         uint64_t millicpus; /* the VM's CPUs in thousandths; 0: the default */
         bool auto_remove;
         bool network_none; /* "network": "none": no network namespace of its own, no NIC */
+        char *bridge;      /* "network": "bridge:NAME": a veth on the user's bridge NAME; NULL: hyperd's own */
+        char *tap;         /* "network": "tap:NAME": the user's tap NAME is the VM's NIC; NULL: none */
+        char *ip;          /* "ip": "A.B.C.D/N" with bridge or tap, NULL: no address */
+        char *gateway;     /* "gateway": the default route's next hop with ip, NULL: no route */
 };
 
 int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error);
@@ -51,6 +55,13 @@ void container_run_done(struct container_run *r);
 /* Bounds on nameservers and extra hosts per container. */
 #define CONTAINER_MAX_DNS      16
 #define CONTAINER_MAX_ADD_HOST 256
+
+/* A network interface name of the user's: [A-Za-z0-9_.-], 1 to 15 characters, not "." or "..". */
+bool container_ifname_valid(const char *s);
+
+/* "A.B.C.D/N", N 1..32. */
+struct in_addr;
+int container_cidr_parse(const char *s, struct in_addr *ret_addr, unsigned *ret_prefix);
 
 /* An IPv4 or IPv6 literal. */
 bool container_ip_valid(const char *s);

@@ -53,7 +53,10 @@ void container_net_pod_id(const char *id, char ret[CONTAINER_NET_POD_ID_LEN + 1]
 char *container_netns_path(struct hyperd *hd, const char *id);
 /*
  * Unless run->network_none: the namespace, the veth, the address, the ports; *ret_netns its path (or NULL),
- * *ret_addr the container's address (left alone without a network).
+ * *ret_addr the container's address (left alone without a network). With run->bridge (a bridge of the
+ * user's): the namespace and a veth on that bridge with run->ip and run->gateway, or none; no address of
+ * hyperd's, no rule. With run->tap: the tap is checked, *ret_addr is run->ip's, and nothing is made (runv's
+ * monitor hands the tap to the VM).
  */
 int container_net_create(struct hyperd *hd, const char *id, const struct container_run *run, char **ret_netns,
                          struct in_addr *ret_addr, char **ret_error);

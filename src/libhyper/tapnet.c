@@ -202,8 +202,8 @@ static int tapnet_links_push(struct tapnet *t, struct tapnet_link *l)
         return 0;
 }
 
-/* Records the links worth plumbing: up, Ethernet, with a global address. */
-static int tapnet_scan_links(struct tapnet *t, char **ret_error)
+/* Records the links worth plumbing: up, Ethernet, with a global address unless unaddressed. */
+static int tapnet_scan_links(struct tapnet *t, bool unaddressed, char **ret_error)
 {
         _cleanup_(nl_cache_freep) struct nl_cache *links = NULL, *addrs = NULL;
         int r;
@@ -217,7 +217,7 @@ static int tapnet_scan_links(struct tapnet *t, char **ret_error)
                 if (!tapnet_link_wanted((struct rtnl_link *)o))
                         continue;
                 r = tapnet_link_fill((struct rtnl_link *)o, addrs, &l);
-                if (r >= 0 && l.n_addresses == 0) {
+                if (r >= 0 && l.n_addresses == 0 && !unaddressed) {
                         tapnet_link_done(&l);
                         continue;
                 }
@@ -466,7 +466,7 @@ static int tapnet_connect(struct tapnet *t, char **ret_error)
         return 0;
 }
 
-int tapnet_setup(struct tapnet **ret, char **ret_error)
+int tapnet_open(struct tapnet **ret, char **ret_error)
 {
         _cleanup_(tapnet_teardownp) struct tapnet *t = calloc(1, sizeof(*t));
         int r;
@@ -475,8 +475,27 @@ int tapnet_setup(struct tapnet **ret, char **ret_error)
                 *ret_error = NULL;
         if (!t)
                 return -ENOMEM;
-        if ((r = tapnet_connect(t, ret_error)) < 0 || (r = tapnet_scan_links(t, ret_error)) < 0 ||
-            (r = tapnet_scan_routes(t, ret_error)) < 0)
+        r = tapnet_connect(t, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int tapnet_setup(struct tapnet **ret, char **ret_error)
+{
+        return tapnet_setup_links(ret, false, ret_error);
+}
+
+int tapnet_setup_links(struct tapnet **ret, bool unaddressed, char **ret_error)
+{
+        _cleanup_(tapnet_teardownp) struct tapnet *t = NULL;
+        int r;
+
+        r = tapnet_open(&t, ret_error);
+        if (r < 0)
+                return r;
+        if ((r = tapnet_scan_links(t, unaddressed, ret_error)) < 0 || (r = tapnet_scan_routes(t, ret_error)) < 0)
                 return r;
         for (size_t i = 0; i < t->n_links; i++) {
                 r = tapnet_plumb(t, &t->links[i], ret_error);
@@ -484,6 +503,86 @@ int tapnet_setup(struct tapnet **ret, char **ret_error)
                         return r;
         }
         *ret = TAKE_PTR(t);
+        return 0;
+}
+
+/* A tap of the user's: exists, is a tap (kind "tun", Ethernet frames); brought up when it is down. */
+static int tapnet_user_tap_check(struct tapnet *t, const char *tap, int *ret_ifindex, unsigned *ret_mtu,
+                                 char **ret_error)
+{
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        const char *kind;
+        int r;
+
+        r = rtnl_link_get_kernel(t->sock, 0, tap, &l);
+        if (r < 0)
+                return tapnet_fail(ret_error, netlink_errno(r), "finding the tap %s", tap);
+        kind = rtnl_link_get_type(l);
+        if (!kind || strcmp(kind, "tun") != 0 || rtnl_link_get_arptype(l) != ARPHRD_ETHER)
+                return tapnet_fail(ret_error, -EMEDIUMTYPE, "%s is not a tap (ip tuntap add NAME mode tap makes one)",
+                                   tap);
+        if (!(rtnl_link_get_flags(l) & IFF_UP)) {
+                _cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
+
+                if (!change)
+                        return -ENOMEM;
+                rtnl_link_set_flags(change, IFF_UP);
+                r = rtnl_link_change(t->sock, l, change, 0);
+                if (r < 0)
+                        return tapnet_fail(ret_error, netlink_errno(r), "bringing the tap %s up", tap);
+        }
+        *ret_ifindex = rtnl_link_get_ifindex(l);
+        *ret_mtu = rtnl_link_get_mtu(l);
+        return 0;
+}
+
+static int tapnet_user_tap_route(struct tapnet *t, const char *gateway, const char *device)
+{
+        struct tapnet_route r = {.dest = strdup("default"), .gateway = strdup(gateway), .device = strdup(device)};
+        struct tapnet_route *nr = NULL;
+
+        if (r.dest && r.gateway && r.device && t->n_routes < TAPNET_ROUTES_MAX)
+                nr = realloc(t->routes, (t->n_routes + 1) * sizeof(*nr));
+        if (!nr) {
+                free(r.dest);
+                free(r.gateway);
+                free(r.device);
+                return t->n_routes < TAPNET_ROUTES_MAX ? -ENOMEM : -E2BIG;
+        }
+        t->routes = nr;
+        t->routes[t->n_routes++] = r;
+        return 0;
+}
+
+int tapnet_add_user_tap(struct tapnet *t, const char *tap, const uint8_t mac[6], const char *address,
+                        const char *gateway, char **ret_error)
+{
+        struct tapnet_link l = {.user_tap = true};
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        r = tapnet_user_tap_check(t, tap, &l.ifindex, &l.mtu, ret_error);
+        if (r < 0)
+                return r;
+        memcpy(l.mac, mac, sizeof(l.mac));
+        if (asprintf(&l.name, "eth%zu", t->n_links) < 0)
+                l.name = NULL;
+        l.tap = strdup(tap);
+        r = l.name && l.tap ? 0 : -ENOMEM;
+        if (r >= 0 && address)
+                r = tapnet_strv_push(&l.addresses, &l.n_addresses, strdup(address));
+        if (r >= 0)
+                r = tapnet_links_push(t, &l);
+        if (r < 0) {
+                tapnet_link_done(&l);
+                return tapnet_fail(ret_error, r, "recording the tap %s", tap);
+        }
+        if (gateway) {
+                r = tapnet_user_tap_route(t, gateway, t->links[t->n_links - 1].name);
+                if (r < 0)
+                        return tapnet_fail(ret_error, r, "recording the route through %s", tap);
+        }
         return 0;
 }
 

@@ -35,6 +35,7 @@ struct tapnet_link {
         size_t n_addresses;
         bool veth_qdisc; /* setup added the veth's ingress qdisc (and its filter) */
         bool tap_qdisc;  /* setup added the tap's ingress qdisc (and its filter) */
+        bool user_tap;   /* tapnet_add_user_tap(): tap is the user's own, used as is and never deleted */
 };
 
 struct tapnet_route {
@@ -58,6 +59,31 @@ struct tapnet {
  * A veth that already has an ingress qdisc is refused (-EBUSY).
  */
 int tapnet_setup(struct tapnet **ret, char **ret_error);
+/* The same; with unaddressed, links without an address are plumbed too (a guest that configures itself). */
+int tapnet_setup_links(struct tapnet **ret, bool unaddressed, char **ret_error);
+/* No link at all yet: the netlink socket of the calling thread's netns, for tapnet_add_user_tap(). */
+int tapnet_open(struct tapnet **ret, char **ret_error);
+/*
+ * An existing tap of the user's (in the calling thread's netns when t was
+ * made) as the next NIC, eth0 when it is the first: the guest NIC gets mac,
+ * the tap's MTU, address ("A.B.C.D/N", or NULL) and a default route via
+ * gateway (or none). The tap must exist and be a tap (-ENODEV,
+ * -EMEDIUMTYPE); a tap that is down is brought up. Nothing else of it is
+ * changed, and tapnet_teardown() leaves it.
+ */
+int tapnet_add_user_tap(struct tapnet *t, const char *tap, const uint8_t mac[6], const char *address,
+                        const char *gateway, char **ret_error);
+
+/*
+ * What a runtime client asks of runv's monitor in config.json's annotations
+ * (docs/runv.md, "Networking under a client"): "true" to carry links without
+ * an address into the VM too; the name of a tap of the client's to give the
+ * VM as a NIC, with the guest's address and gateway.
+ */
+#define TAPNET_ANNOTATION_UNADDRESSED "io.hyper.network.unaddressed"
+#define TAPNET_ANNOTATION_TAP         "io.hyper.network.tap"
+#define TAPNET_ANNOTATION_TAP_ADDRESS "io.hyper.network.tap.address"
+#define TAPNET_ANNOTATION_TAP_GATEWAY "io.hyper.network.tap.gateway"
 /* Removes the filters, qdiscs and taps setup added, then frees. Accepts NULL. */
 void tapnet_teardown(struct tapnet *t);
 /* Frees memory and the netlink socket only; the taps and filters stay. Accepts NULL. */

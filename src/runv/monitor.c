@@ -468,22 +468,67 @@ static int monitor_block_signals(struct monitor *m)
  * gets its interfaces carried into the VM: the monitor moves into that
  * namespace, so that QEMU opens the taps there too.
  */
+static const char *monitor_annotation(const struct oci_spec *spec, const char *key)
+{
+        const char *v = NULL;
+
+        if (spec->annotations)
+                (void)json_get_string(spec->annotations, key, &v);
+        return v;
+}
+
+/* A locally administered unicast MAC for a client's tap, the same for the same container id (FNV-1a). */
+static void monitor_tap_mac(const char *id, uint8_t ret[6])
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (const char *p = id; *p; p++)
+                h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+        ret[0] = 0x02;
+        for (int i = 1; i < 6; i++)
+                ret[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+/*
+ * The annotation TAPNET_ANNOTATION_TAP names a tap of the client's, in the
+ * network namespace the monitor ends up in, that the VM gets as a NIC as it is.
+ */
+static int monitor_plan_user_tap(struct monitor *m, char **ret_error)
+{
+        const struct oci_spec *spec = m->cfg->spec;
+        const char *tap = monitor_annotation(spec, TAPNET_ANNOTATION_TAP);
+        uint8_t mac[6];
+
+        if (!tap)
+                return 0;
+        monitor_tap_mac(m->cfg->id, mac);
+        return tapnet_add_user_tap(m->plan.net, tap, mac, monitor_annotation(spec, TAPNET_ANNOTATION_TAP_ADDRESS),
+                                   monitor_annotation(spec, TAPNET_ANNOTATION_TAP_GATEWAY), ret_error);
+}
+
 static int monitor_plan_network(struct monitor *m, char **ret_error)
 {
         const char *path = oci_spec_netns_path(m->cfg->spec);
+        const char *unaddressed = monitor_annotation(m->cfg->spec, TAPNET_ANNOTATION_UNADDRESSED);
         struct monitor_plan *plan = &m->plan;
         _cleanup_close_ int fd = -1;
         int r;
 
-        if (!path)
+        if (!path && !monitor_annotation(m->cfg->spec, TAPNET_ANNOTATION_TAP))
                 return 0;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-                if (asprintf(ret_error, "cannot join the network namespace %s: %s", path, strerror(errno)) < 0)
-                        *ret_error = NULL;
-                return -errno;
-        }
-        r = tapnet_setup(&plan->net, ret_error);
+        if (path) {
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+                        if (asprintf(ret_error, "cannot join the network namespace %s: %s", path, strerror(errno)) <
+                            0)
+                                *ret_error = NULL;
+                        return -errno;
+                }
+                r = tapnet_setup_links(&plan->net, unaddressed && strcmp(unaddressed, "true") == 0, ret_error);
+        } else
+                r = tapnet_open(&plan->net, ret_error);
+        if (r >= 0)
+                r = monitor_plan_user_tap(m, ret_error);
         if (r < 0)
                 return r;
         if (plan->net->n_links == 0)

@@ -6,12 +6,16 @@
 #
 # Environment: HYPERD, HYPERCTL, RUNV (the build's; tests/run.sh sets
 # them), HYPER_KERNEL and HYPER_INITRD.
+#
+# hyc_setup_file SUBNET netns runs the private hyperd (and so its bridge,
+# nft table, veths and VMs) in a network namespace of the file's own,
+# $HYC_NS, removed at the end: hns CMD runs a command in it.
 
 load image-helpers
 
 IMG=localhost/hyc/busybox
 
-# hyc_setup_file SUBNET: the subnet of the file's own bridge (a /24 no other file uses).
+# hyc_setup_file SUBNET [netns]: the subnet of the file's own bridge (a /24 no other file uses).
 hyc_setup_file() {
     export HYPERD=${HYPERD:-$HYI_REPO/build/src/hyperd/hyperd}
     export HYPERCTL=${HYPERCTL:-$HYI_REPO/build/src/hyperctl/hyperctl}
@@ -24,6 +28,12 @@ hyc_setup_file() {
     local subnet=$1
     HYI_DIR=$(mktemp -d /tmp/hyc.XXXXXX)
     export HYI_DIR HYD_SOCK=$HYI_DIR/run/hyperd.sock HYD_ROOT=$HYI_DIR/root HYD_RUNV=$HYI_DIR/runv
+    export HYC_NS=
+    if [ "${2:-}" = netns ]; then
+        HYC_NS=hyc${HYI_DIR##*.}
+        ip netns add "$HYC_NS"
+        hns ip link set lo up
+    fi
     # A bridge, subnet and state of this test's own: nothing of the machine's network is touched.
     export HYD_NET="--bridge hyt${HYI_DIR##*.} --subnet $subnet --network-state $HYI_DIR/network"
     : > "$HYI_DIR/hyperd.conf"
@@ -36,13 +46,27 @@ hyc_setup_file() {
 hyc_teardown_file() {
     hyc_stop
     # shellcheck disable=SC2086
-    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" $HYD_NET --remove-network
+    hns "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" $HYD_NET --remove-network
     local left=0
     hyi_leftovers || left=1
-    ip link show "hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
-    nft list table ip "hyper-hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
+    hns ip link show "hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
+    hns nft list table ip "hyper-hyt${HYI_DIR##*.}" >/dev/null 2>&1 && left=1
+    if [ -n "$HYC_NS" ]; then
+        # Nothing but lo in the namespace: every link a test made is gone too.
+        [ "$(hns ip -o link show | grep -vc ': lo:')" -eq 0 ] || { hns ip -o link show >&2; left=1; }
+        ip netns del "$HYC_NS"
+    fi
     rm -rf "$HYI_DIR"
     return $left
+}
+
+# Runs a command in the file's network namespace, or as it is without one.
+hns() {
+    if [ -n "${HYC_NS:-}" ]; then
+        nsenter --net="/run/netns/$HYC_NS" "$@"
+    else
+        "$@"
+    fi
 }
 
 hyc_setup() {
@@ -76,6 +100,10 @@ hyc_make_archive() {
     done
     printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'user:x:1000:1000:user:/home/user:/bin/sh' > "$root/etc/passwd"
     printf '%s\n' 'root:x:0:' 'user:x:1000:' > "$root/etc/group"
+    # HYC_EXTRA_BINS: programs of the test's own (static) for /bin.
+    for applet in ${HYC_EXTRA_BINS:-}; do
+        cp "$applet" "$root/bin/"
+    done
     umoci init --layout "$HYI_DIR/layout"
     umoci new --image "$HYI_DIR/layout:latest"
     umoci insert --image "$HYI_DIR/layout:latest" "$root" / >/dev/null
@@ -85,9 +113,10 @@ hyc_make_archive() {
 }
 
 hyc_start() {
+    # A simple command (nsenter execs hyperd), so that $! is hyperd's pid.
     # shellcheck disable=SC2086
-    "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" --root "$HYD_ROOT" --runv-root "$HYD_RUNV" $HYD_NET \
-        --log-file "$HYI_DIR/hyperd.log" &
+    ${HYC_NS:+nsenter --net=/run/netns/$HYC_NS} "$HYPERD" --config "$HYI_DIR/hyperd.conf" --socket "$HYD_SOCK" \
+        --root "$HYD_ROOT" --runv-root "$HYD_RUNV" $HYD_NET --log-file "$HYI_DIR/hyperd.log" &
     echo $! > "$HYI_DIR/hyperd.pid"
     local i
     for i in $(seq 100); do

@@ -293,6 +293,68 @@ static void test_spec_netns(void)
         json_object_put(spec);
 }
 
+/* "network": "bridge:NAME" / "tap:NAME" with "ip" and "gateway"; what runv is told in the annotations. */
+static void test_user_network(void)
+{
+        const char *body = "{\"image\":\"x\",\"cmd\":[\"sh\"],\"network\":\"bridge:br-lan\","
+                           "\"ip\":\"192.168.5.10/24\",\"gateway\":\"192.168.5.1\"}";
+        struct image_config ic = {0};
+        struct container_run r = {0};
+        struct container_spec_input in = {.image = &ic, .run = &r, .id = "0123456789abcdef", .rootfs = "/x"};
+        struct json_object *spec = NULL, *a;
+        struct in_addr addr;
+        unsigned prefix;
+
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK_STREQ(r.bridge, "br-lan");
+        CHECK(!r.tap && !r.network_none);
+        CHECK_STREQ(r.ip, "192.168.5.10/24");
+        CHECK_STREQ(r.gateway, "192.168.5.1");
+        CHECK(container_spec(&in, &spec, NULL) == 0);
+        a = json_object_object_get(spec, "annotations");
+        CHECK_STREQ(json_object_get_string(json_object_object_get(a, "io.hyper.network.unaddressed")), "true");
+        CHECK(!json_object_object_get(a, "io.hyper.network.tap"));
+        json_object_put(spec);
+        container_run_done(&r);
+
+        body = "{\"image\":\"x\",\"cmd\":[\"sh\"],\"network\":\"tap:tap0\",\"ip\":\"10.1.2.3/8\"}";
+        CHECK(container_run_parse(body, strlen(body), &r, NULL) == 0);
+        CHECK_STREQ(r.tap, "tap0");
+        CHECK(!r.bridge && !r.gateway);
+        CHECK(container_spec(&in, &spec, NULL) == 0);
+        a = json_object_object_get(spec, "annotations");
+        CHECK_STREQ(json_object_get_string(json_object_object_get(a, "io.hyper.network.tap")), "tap0");
+        CHECK_STREQ(json_object_get_string(json_object_object_get(a, "io.hyper.network.tap.address")), "10.1.2.3/8");
+        CHECK(!json_object_object_get(a, "io.hyper.network.tap.gateway"));
+        CHECK(!json_object_object_get(a, "io.hyper.network.unaddressed"));
+        json_object_put(spec);
+        container_run_done(&r);
+
+        CHECK(container_cidr_parse("10.0.0.1/32", &addr, &prefix) == 0 && prefix == 32);
+        CHECK(container_cidr_parse("10.0.0.1", &addr, &prefix) < 0);
+        CHECK(container_cidr_parse("10.0.0.1/0", &addr, &prefix) < 0);
+        CHECK(container_cidr_parse("10.0.0.1/33", &addr, &prefix) < 0);
+        CHECK(container_cidr_parse("fd00::1/64", &addr, &prefix) < 0);
+        CHECK(container_cidr_parse("10.0.0.1/24x", &addr, &prefix) < 0);
+        check_refused("{\"image\":\"x\",\"network\":\"bridge:\"}", "invalid bridge name \"\"");
+        check_refused("{\"image\":\"x\",\"network\":\"bridge:ip=10.0.0.1\"}", "invalid bridge name");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:a-name-too-long-for-linux\"}", "invalid tap name");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:..\"}", "invalid tap name");
+        check_refused("{\"image\":\"x\",\"network\":\"bridge:b\",\"publish\":[\"80:80\"]}",
+                      "\"publish\" is only for hyperd's own bridge");
+        check_refused("{\"image\":\"x\",\"ip\":\"10.0.0.2/24\"}", "\"ip\" is only for");
+        check_refused("{\"image\":\"x\",\"network\":\"none\",\"gateway\":\"10.0.0.1\"}", "\"gateway\" is only for");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:t\",\"gateway\":\"10.0.0.1\"}", "\"gateway\" needs \"ip\"");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:t\",\"ip\":\"10.0.0.2\"}", "with its prefix length");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:t\",\"ip\":\"10.0.0.2/24\",\"gateway\":\"10.0.1.1\"}",
+                      "not another address in 10.0.0.2/24's subnet");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:t\",\"ip\":\"10.0.0.2/24\",\"gateway\":\"10.0.0.2\"}",
+                      "not another address");
+        check_refused("{\"image\":\"x\",\"network\":\"tap:t\",\"ip\":\"10.0.0.2/24\",\"gateway\":\"gw\"}",
+                      "invalid \"gateway\" \"gw\"");
+        check_refused("{\"image\":\"x\",\"network\":\"macvlan:x\"}", "\"tap:NAME\" (a tap of yours)");
+}
+
 static void test_dns(void)
 {
         const char *body = "{\"image\":\"b\",\"dns\":[\"192.0.2.53\",\"2001:db8::1\"],\"add_host\":[\"db:192.0.2.7\"]}";
@@ -356,6 +418,7 @@ int main(void)
         test_spec();
         test_ports();
         test_spec_netns();
+        test_user_network();
         test_dns();
         test_spec_etc();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -287,6 +287,63 @@ static void test_empty(void)
         tapnet_free(NULL);
 }
 
+/* With unaddressed, eth0 (its addresses flushed by test_empty) is plumbed all the same, with no address. */
+static void test_unaddressed(void)
+{
+        struct tapnet *t = NULL;
+        json_object *o;
+
+        /* peer0, the "host's" end, would be plumbed too while it is up. */
+        sh("ip link set peer0 down");
+        CHECK_EQ_INT(tapnet_setup_links(&t, true, NULL), 0);
+        CHECK_EQ_INT(t->n_links, 1);
+        CHECK_STREQ(t->links[0].name, "eth0");
+        CHECK_EQ_INT(t->links[0].n_addresses, 0);
+        CHECK(link_index("tap_eth0") > 0);
+        o = tapnet_to_json(t);
+        CHECK_STREQ(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                    "{\"interfaces\":[{\"mac\":\"" ETH0_MAC "\",\"name\":\"eth0\",\"addresses\":[],\"mtu\":1400}],"
+                    "\"routes\":[{\"dest\":\"default\",\"gateway\":\"fd99::1\",\"device\":\"eth0\"}]}");
+        json_object_put(o);
+        tapnet_teardown(t);
+        CHECK_EQ_INT(link_index("tap_eth0"), 0);
+        sh("ip link set peer0 up");
+}
+
+/* A tap of the user's: used as it is (brought up), described to the guest, never deleted; others refused. */
+static void test_user_tap(void)
+{
+        static const uint8_t mac[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+        struct tapnet *t = NULL;
+        char *error = NULL;
+        json_object *o;
+
+        sh("ip tuntap add utap0 mode tap && ip link set utap0 mtu 1300");
+        CHECK_EQ_INT(tapnet_open(&t, NULL), 0);
+        CHECK_EQ_INT(t->n_links, 0);
+        CHECK_EQ_INT(tapnet_add_user_tap(t, "nosuch0", mac, NULL, NULL, &error), -ENODEV);
+        CHECK(error && strstr(error, "nosuch0"));
+        free(error);
+        error = NULL;
+        CHECK_EQ_INT(tapnet_add_user_tap(t, "peer0", mac, NULL, NULL, &error), -EMEDIUMTYPE);
+        CHECK(error && strstr(error, "peer0 is not a tap"));
+        free(error);
+        CHECK_EQ_INT(t->n_links, 0);
+        CHECK_EQ_INT(tapnet_add_user_tap(t, "utap0", mac, "10.97.0.2/24", "10.97.0.1", NULL), 0);
+        CHECK_EQ_INT(t->n_links, 1);
+        CHECK(t->links[0].user_tap);
+        check_link("utap0", 1300);
+        o = tapnet_to_json(t);
+        CHECK_STREQ(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                    "{\"interfaces\":[{\"mac\":\"02:aa:bb:cc:dd:ee\",\"name\":\"eth0\",\"addresses\":[\"10.97.0.2/24\"],"
+                    "\"mtu\":1300}],\"routes\":[{\"dest\":\"default\",\"gateway\":\"10.97.0.1\",\"device\":\"eth0\"}]}");
+        json_object_put(o);
+        tapnet_teardown(t);
+        check_link("utap0", 1300);
+        CHECK(!sh_output_has("tc qdisc show dev utap0", "ingress"));
+        sh("ip link del utap0");
+}
+
 static int child(void)
 {
         if (unshare(CLONE_NEWNET) < 0) {
@@ -301,6 +358,8 @@ static int child(void)
         RUN_TEST(test_rollback);
         RUN_TEST(test_setup_teardown);
         RUN_TEST(test_empty);
+        RUN_TEST(test_unaddressed);
+        RUN_TEST(test_user_tap);
         return 0;
 }
 

@@ -403,6 +403,12 @@ static int net_user_link(struct hyperd *hd, const char *name, const char *kind, 
         type = rtnl_link_get_type(l);
         if (!type || strcmp(type, kind) != 0 || (strcmp(kind, "tun") == 0 && rtnl_link_get_arptype(l) != ARPHRD_ETHER))
                 return net_error(ret_error, -EMEDIUMTYPE, "%s is not a %s", name, what);
+        /* A tap has carrier while a program has it open: a VM's NIC, or anyone's. */
+        if (strcmp(kind, "tun") == 0 && (rtnl_link_get_flags(l) & IFF_LOWER_UP))
+                return net_error(ret_error, -EBUSY,
+                                 "the tap %s is in use: a VM or another program has it open; give each container "
+                                 "a tap of its own",
+                                 name);
         *ret_mtu = rtnl_link_get_mtu(l);
         return 0;
 }

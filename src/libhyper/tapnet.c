@@ -521,6 +521,9 @@ static int tapnet_user_tap_check(struct tapnet *t, const char *tap, int *ret_ifi
         if (!kind || strcmp(kind, "tun") != 0 || rtnl_link_get_arptype(l) != ARPHRD_ETHER)
                 return tapnet_fail(ret_error, -EMEDIUMTYPE, "%s is not a tap (ip tuntap add NAME mode tap makes one)",
                                    tap);
+        /* Carrier: a program has the tap open already (a VM's NIC); QEMU's open would fail less clearly. */
+        if (rtnl_link_get_flags(l) & IFF_LOWER_UP)
+                return tapnet_fail(ret_error, -EBUSY, "the tap %s is in use", tap);
         if (!(rtnl_link_get_flags(l) & IFF_UP)) {
                 _cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
 

@@ -67,9 +67,10 @@ int tapnet_open(struct tapnet **ret, char **ret_error);
  * An existing tap of the user's (in the calling thread's netns when t was
  * made) as the next NIC, eth0 when it is the first: the guest NIC gets mac,
  * the tap's MTU, address ("A.B.C.D/N", or NULL) and a default route via
- * gateway (or none). The tap must exist and be a tap (-ENODEV,
- * -EMEDIUMTYPE); a tap that is down is brought up. Nothing else of it is
- * changed, and tapnet_teardown() leaves it.
+ * gateway (or none). The tap must exist, be a tap and be open nowhere
+ * (-ENODEV, -EMEDIUMTYPE, -EBUSY: it has carrier); a tap that is down is
+ * brought up. Nothing else of it is changed, and tapnet_teardown() leaves
+ * it.
  */
 int tapnet_add_user_tap(struct tapnet *t, const char *tap, const uint8_t mac[6], const char *address,
                         const char *gateway, char **ret_error);

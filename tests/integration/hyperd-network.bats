@@ -201,6 +201,11 @@ user:x:1000:" ]
 user:x:1000:" ]
     run hc exec t sh -c 'ip -4 -o addr show eth0; ip route'
     [[ "$output" == *"10.221.0.130/25"*"default via 10.221.0.129 dev eth0"* ]]
+    # One VM a tap: a second container on it is refused before anything is made.
+    run hc run -d --network "tap:$(UT)" "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"the tap $(UT) is in use"* ]]
+    [ "$(hc ps -a -q | wc -l)" -eq 1 ]
     # No namespace, veth, rule or address of hyperd's.
     [ -z "$(ls -A "$HYI_DIR/run/netns")" ]
     [ "$(jq '.pods | length' "$(STATE)")" -eq 0 ]

@@ -376,8 +376,9 @@ static int net_setup(struct hyperd *hd, const char *id, const char *path, char *
 }
 
 /*
- * A link of the user's that the container uses (kind "bridge" or "tun"): it must exist and be of that kind;
- * *ret_mtu its MTU. hyperd's own bridge is refused: its addresses are hyperd's to give.
+ * A link of the user's that the container uses (kind "bridge" or "tun"): it must exist (-ENOENT, a 404) and be
+ * of that kind (-EINVAL), a tap open nowhere (-EBUSY, a 409); *ret_mtu its MTU. hyperd's own bridge is refused:
+ * its addresses are hyperd's to give.
  */
 static int net_user_link(struct hyperd *hd, const char *name, const char *kind, unsigned *ret_mtu, char **ret_error)
 {
@@ -397,12 +398,12 @@ static int net_user_link(struct hyperd *hd, const char *name, const char *kind, 
                 return net_error(ret_error, r, "cannot open a netlink socket: %s", strerror(-r));
         r = rtnl_link_get_kernel(s, 0, name, &l);
         if (r < 0)
-                return net_error(ret_error, -ENODEV, "there is no %s %s: make it first (%s)", what, name,
+                return net_error(ret_error, -ENOENT, "there is no %s %s: make it first (%s)", what, name,
                                  strcmp(what, "bridge") == 0 ? "ip link add NAME type bridge"
                                                              : "ip tuntap add NAME mode tap");
         type = rtnl_link_get_type(l);
         if (!type || strcmp(type, kind) != 0 || (strcmp(kind, "tun") == 0 && rtnl_link_get_arptype(l) != ARPHRD_ETHER))
-                return net_error(ret_error, -EMEDIUMTYPE, "%s is not a %s", name, what);
+                return net_error(ret_error, -EINVAL, "%s is not a %s", name, what);
         /* A tap has carrier while a program has it open: a VM's NIC, or anyone's. */
         if (strcmp(kind, "tun") == 0 && (rtnl_link_get_flags(l) & IFF_LOWER_UP))
                 return net_error(ret_error, -EBUSY,

@@ -143,6 +143,8 @@ user:x:1000:" ]
     run hc run --network bridge:nosuchbr0 "$IMG" true
     [ "$status" -eq 125 ]
     [[ "$output" == *"there is no bridge nosuchbr0"* ]]
+    run api POST /v1/containers/run -d "{\"image\":\"$IMG\",\"network\":\"bridge:nosuchbr0\"}"
+    [ "${lines[-1]}" = 404 ]
     run hc run --network "bridge:$(BR)" "$IMG" true
     [ "$status" -eq 125 ]
     [[ "$output" == *"hyperd's own bridge: use --network bridge"* ]]
@@ -205,6 +207,8 @@ user:x:1000:" ]
     run hc run -d --network "tap:$(UT)" "$IMG" true
     [ "$status" -eq 125 ]
     [[ "$output" == *"the tap $(UT) is in use"* ]]
+    run api POST /v1/containers/run -d "{\"image\":\"$IMG\",\"network\":\"tap:$(UT)\"}"
+    [ "${lines[-1]}" = 409 ]
     [ "$(hc ps -a -q | wc -l)" -eq 1 ]
     # No namespace, veth, rule or address of hyperd's.
     [ -z "$(ls -A "$HYI_DIR/run/netns")" ]

@@ -576,3 +576,13 @@ int mounts_protect(const char *root, char *const *masked, char *const *readonly,
         }
         return 0;
 }
+
+int mounts_normalize_path(const char *path, char **ret)
+{
+        return mounts_normalize(path, true, ret);
+}
+
+int mounts_make_dir_in(int rootfd, const char *dest)
+{
+        return mounts_make_dest(rootfd, dest, true);
+}

@@ -50,3 +50,8 @@ int mounts_parse_paths(struct request *req, const char *key, char ***ret);
  * On failure *ret_what names the path.
  */
 int mounts_protect(const char *root, char *const *masked, char *const *readonly, const char **ret_what);
+
+/* A normalized copy of an absolute path (no "." or empty names); -EINVAL for a relative one or "..". */
+int mounts_normalize_path(const char *path, char **ret);
+/* Opens (O_PATH) the folder dest inside root, making it and its parents when missing. */
+int mounts_make_dir_in(int rootfd, const char *dest);

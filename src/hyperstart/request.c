@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "blockdev.h"
 #include "container.h"
 #include "log.h"
 #include "network.h"
@@ -275,6 +276,7 @@ static const struct {
         { HYPER_AGENT_POWEROFF, request_poweroff },
         { HYPER_AGENT_PING, request_ping },
         { HYPER_AGENT_NETWORK, request_network },
+        { HYPER_AGENT_MOUNT, blockdev_mount },
 };
 
 static int request_parse_body(struct request *req, const uint8_t *payload, size_t len)

@@ -316,6 +316,38 @@ int pod_exec(struct pod *pod, const char *container, uint32_t process, const str
         return pod_call(pod, HYPER_AGENT_EXEC, req, "cannot start the process", ret_error, NULL);
 }
 
+static struct json_object *pod_mount_body(const struct pod_disk *d)
+{
+        struct json_object *req = json_object_new_object();
+
+        if (!req)
+                return NULL;
+        json_object_object_add(req, "container", json_object_new_string(d->container));
+        json_object_object_add(req, "serial", json_object_new_string(d->disk_id));
+        json_object_object_add(req, "destination", json_object_new_string(d->destination));
+        json_object_object_add(req, "readonly", json_object_new_boolean(d->readonly));
+        if (d->fstype)
+                json_object_object_add(req, "fstype", json_object_new_string(d->fstype));
+        return req;
+}
+
+int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *req = pod_mount_body(d);
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        r = pod->vm->ops->hotplug_disk(pod->vm, d->disk_id, d->path, d->format, d->readonly);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "cannot hot-plug %s into the VM: %s", d->path,
+                                  r == -ENOSPC ? "no free hot-plug port" : strerror(-r));
+        r = pod_call(pod, HYPER_AGENT_MOUNT, req, "cannot mount the disk", ret_error, NULL);
+        if (r < 0)
+                (void)pod->vm->ops->unplug_disk(pod->vm, d->disk_id);
+        return r;
+}
+
 int pod_remove_container(struct pod *pod, const char *id)
 {
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();

@@ -72,6 +72,24 @@ void pod_remove_binds(struct pod *pod, const char *prefix);
 /* Asks the guest to undo CONTAINER, without waiting. */
 int pod_remove_container(struct pod *pod, const char *id);
 
+/*
+ * A disk image file hot-plugged into the running VM (disk_id: at most 20 of
+ * [A-Za-z0-9_-], unique in the pod; also the disk's serial) and mounted by
+ * the guest at destination in the container (MOUNT). fstype NULL: probed.
+ * A failed mount unplugs the disk again. The guest's answer is only a
+ * success or an error message.
+ */
+struct pod_disk {
+        const char *disk_id;
+        const char *path;
+        const char *format; /* "raw" or "qcow2" */
+        bool readonly;
+        const char *container;
+        const char *destination;
+        const char *fstype;
+};
+int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error);
+
 struct pod_stdio {
         uint32_t in, out, err; /* stream ids, 0 for /dev/null */
 };

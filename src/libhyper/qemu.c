@@ -597,34 +597,69 @@ static json_object *qemu_json_object(const char *first_key, ...)
 /* A device args object for device_add; the caller adds the bus. */
 typedef json_object *(*qemu_device_args_fn)(const char *id, const char *backend, const void *extra);
 
+/* Marks in busy[] each hot-plug port "hpN" (N < n) that holds a device, from query-pci. */
+static int qemu_ports_busy(struct qmp *qmp, bool *busy, unsigned n)
+{
+        json_object *ret = NULL;
+        int r = qmp_execute(qmp, "query-pci", NULL, QEMU_QMP_TIMEOUT_MS, &ret, NULL);
+
+        if (r < 0)
+                return r;
+        for (size_t b = 0; json_object_is_type(ret, json_type_array) && b < json_object_array_length(ret); b++) {
+                json_object *devs = NULL;
+
+                json_object_object_get_ex(json_object_array_get_idx(ret, b), "devices", &devs);
+                for (size_t i = 0; json_object_is_type(devs, json_type_array) && i < json_object_array_length(devs);
+                     i++) {
+                        json_object *d = json_object_array_get_idx(devs, i), *id = NULL, *br = NULL, *sub = NULL;
+                        unsigned port;
+                        char end;
+
+                        if (!json_object_object_get_ex(d, "qdev_id", &id) ||
+                            sscanf(json_object_get_string(id), "hp%u%c", &port, &end) != 1 || port >= n)
+                                continue;
+                        busy[port] = json_object_object_get_ex(d, "pci_bridge", &br) &&
+                                     json_object_object_get_ex(br, "devices", &sub) &&
+                                     json_object_is_type(sub, json_type_array) && json_object_array_length(sub) > 0;
+                }
+        }
+        json_object_put(ret);
+        return 0;
+}
+
 /*
  * Puts a device on the first free hot-plug port. QEMU knows which ports are
  * taken, and a second process may have plugged devices too, so the ports
- * are tried in order rather than tracked here.
+ * are asked for (query-pci) rather than tracked here. A port that holds a
+ * device must never be offered another: QEMU 7.2 accepts the device_add,
+ * and the guest then loses both devices.
  */
 static int qemu_device_add(struct vm *vm, struct qmp *qmp, qemu_device_args_fn fn, const char *id,
                            const char *backend, const void *extra)
 {
-        int r = -ENOSPC;
+        unsigned n = qemu_priv(vm)->hotplug_ports;
+        bool busy[64] = {false};
+        int r;
 
-        for (unsigned i = 0; i < qemu_priv(vm)->hotplug_ports; i++) {
-                _cleanup_free_ char *error = NULL;
-                json_object *args = fn(id, backend, extra);
+        if (n > ARRAY_SIZE(busy))
+                n = ARRAY_SIZE(busy);
+        r = qemu_ports_busy(qmp, busy, n);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n; i++) {
+                json_object *args;
                 char bus[16];
 
+                if (busy[i])
+                        continue;
+                args = fn(id, backend, extra);
                 if (!args)
                         return -ENOMEM;
                 snprintf(bus, sizeof(bus), "hp%u", i);
                 json_object_object_add(args, "bus", json_object_new_string(bus));
-                r = qmp_execute(qmp, "device_add", args, QEMU_QMP_TIMEOUT_MS, NULL, &error);
-                if (r != -EIO)
-                        return r;
-                /* "PCI: slot 0 function 0 not available for ...": the port is in use. */
-                if (!error || !strstr(error, "not available"))
-                        return r;
-                r = -ENOSPC;
+                return qmp_execute(qmp, "device_add", args, QEMU_QMP_TIMEOUT_MS, NULL, NULL);
         }
-        return r;
+        return -ENOSPC;
 }
 
 static char *qemu_node_name(const char *prefix, const char *id)

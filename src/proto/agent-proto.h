@@ -128,6 +128,24 @@
  *              (52:54:00:12:34:56): not found among the guest's network
  *              devices: ...") or the route. A second NETWORK may name
  *              other interfaces, or the same ones again. Reply {}.
+ *   MOUNT      host -> guest  {"container": s, "serial": s, "destination": s,
+ *                              "readonly": b?, "fstype": s?}
+ *              Mounts the file system of a disk the host hot-plugged
+ *              (virtio-blk) at "destination" in the container. The disk
+ *              is the one whose /sys/block/vd?/serial is "serial" (1 to
+ *              20 of [A-Za-z0-9_-]; the guest waits up to 10 s for it to
+ *              appear). "fstype" (lower-case letters and digits, at most
+ *              16) is probed when absent: ext2/3/4 (mounted as ext4) is
+ *              the one recognised. "destination": absolute, not "/", no
+ *              ".." part; resolved inside the container's root (symlinks
+ *              cannot leave it) and made a folder, with its parents, if
+ *              missing. In a container whose first process runs, the
+ *              mount is made in that process's mount namespace; before,
+ *              below the root it will enter. nosuid and nodev always;
+ *              read-only with "readonly". Reply {}. The host trusts
+ *              nothing in the reply beyond success: ERROR says why not
+ *              ("no disk with serial ... appeared", "the disk has no
+ *              ext2/3/4 file system ...").
  *   REPLY      guest -> host  the request's result, an object
  *   ERROR      guest -> host  {"error": "what was wrong"}
  *   EXIT       guest -> host  {"process": u32, "status": n}   (id 0)
@@ -189,6 +207,7 @@ enum hyper_agent_type {
         HYPER_AGENT_POWEROFF = 0x08,
         HYPER_AGENT_PING = 0x09,
         HYPER_AGENT_NETWORK = 0x0A,
+        HYPER_AGENT_MOUNT = 0x0B,
         /* control channel, guest -> host */
         HYPER_AGENT_REPLY = 0x40,
         HYPER_AGENT_ERROR = 0x41,

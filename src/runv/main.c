@@ -20,6 +20,7 @@ static const struct runv_verb runv_verbs[] = {
         { "features", runv_cmd_features, "show what runv supports" },
         { "kill", runv_cmd_kill, "send a signal to a container's process" },
         { "list", runv_cmd_list, "list the containers" },
+        { "mount-block", runv_cmd_mount_block, "hot-plug a disk image and mount it in a container (not runc's)" },
         { "pause", runv_cmd_pause, "freeze a container's whole VM" },
         { "ps", runv_cmd_ps, "show the host processes of a container" },
         { "resume", runv_cmd_resume, "thaw a paused container" },

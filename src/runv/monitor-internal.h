@@ -72,6 +72,7 @@ struct monitor {
         struct monitor_member *members[MONITOR_MAX_MEMBERS];
         size_t n_members;
         uint32_t next_process;
+        unsigned n_disks; /* disks hot-plugged so far: the next is "vol<n+1>" */
         size_t n_clients;
         bool done;
 };
@@ -86,6 +87,9 @@ pid_t monitor_peer_pid(int fd);
 bool monitor_signal_ignored(int sig);
 int monitor_exec(struct monitor *m, const char *container, uint32_t id, const struct oci_process *p, int in,
                  int out, int err, struct pod_stdio *io, char **ret_error);
+
+/* {"op":"mount-block"} (monitor-disk.c); NULL or the error for the reply. */
+const char *monitor_mount_block(struct monitor *m, struct json_object *req);
 
 struct monitor_member *monitor_member_find(struct monitor *m, const char *id);
 /* Handles a request naming a member; NULL or the error for the reply. */

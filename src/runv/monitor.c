@@ -353,6 +353,8 @@ static const char *monitor_dispatch(struct monitor *m, int fd, struct json_objec
                 return "request without an op";
         if (strcmp(op, "add") == 0)
                 return monitor_member_add(m, fd, req, fds, n_fds);
+        if (strcmp(op, "mount-block") == 0)
+                return monitor_mount_block(m, req);
         if (json_get_string(req, "container", &container) >= 0 && strcmp(container, m->cfg->id) != 0) {
                 struct monitor_member *mb = monitor_member_find(m, container);
                 if (!mb)

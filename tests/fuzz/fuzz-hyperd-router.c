@@ -5,7 +5,8 @@
  * is the method, the second the path, the third a query value; all of it
  * is also parsed as a configuration file. Any bytes are answered, never
  * crash, and a route that names an image carries a reference that is part
- * of the path.
+ * of the path. The query value is also a -v spec, a --memory and a
+ * --cpus value, and the whole input a probed disk image head.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "config.h"
 #include "router.h"
+#include "volume-spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,6 +31,29 @@ static char *fuzz_line(char **p)
         } else
                 *p = NULL;
         return s;
+}
+
+static void fuzz_volume(const char *value, const uint8_t *data, size_t size)
+{
+        struct volume_spec v;
+        char *error = NULL;
+        uint64_t n;
+
+        if (volume_spec_parse(value, &v, &error) == 0) {
+                if (!v.source || !v.destination || !volume_destination_valid(v.destination))
+                        abort();
+                volume_spec_done(&v);
+        }
+        free(error);
+        error = NULL;
+        if (resources_memory_parse(value, &n, &error) == 0 && n < VOLUME_MIN_MEMORY)
+                abort();
+        free(error);
+        error = NULL;
+        if (resources_cpus_parse(value, 8, &n, &error) == 0 && (n == 0 || n > 8000))
+                abort();
+        free(error);
+        (void)volume_probe_format(data, size, value);
 }
 
 static void fuzz_config(const uint8_t *data, size_t size)
@@ -62,6 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         router_parse_bool(value, &b);
         router_parse_size(value, UINT64_MAX, &n);
+        if (value)
+                fuzz_volume(value, data, size);
         free(copy);
         fuzz_config(data, size);
         return 0;

@@ -115,3 +115,56 @@ teardown() {
     [ -z "$(hc volume ls -q)" ]
     [ -z "$(ls -A "$HYD_ROOT/volumes" 2>/dev/null)" ]
 }
+
+# A raw ext4 image and a qcow2 one made from another.
+make_disks() {
+    truncate -s 32M "$HV/disk.img"
+    mkfs.ext4 -q -F "$HV/disk.img"
+    truncate -s 32M "$HV/seed.raw"
+    mkfs.ext4 -q -F "$HV/seed.raw"
+    qemu-img convert -f raw -O qcow2 "$HV/seed.raw" "$HV/disk.qcow2"
+    rm "$HV/seed.raw"
+}
+
+@test "hyperd volumes: raw and qcow2 disk images hot-plugged into a running container; written; read on the host after rm" {
+    make_disks
+    hc run -d --network none --name blk "$IMG" sleep 600
+    [ "$(hc volume attach blk "$HV/disk.img:/data")" = "$HV/disk.img:/data" ]
+    hc exec blk sh -c 'echo raw-data > /data/f'
+    hc volume attach blk "$HV/disk.qcow2:/deep/q"
+    hc exec blk sh -c 'echo qcow-data > /deep/q/g'
+    run hc exec blk sh -c 'grep " /data \| /deep/q " /proc/mounts'
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"/data ext4 rw"* && "$output" == *"/deep/q ext4 rw"* ]]
+    # One VM at a time per image; nothing is left of a refused attach.
+    run hc volume attach blk "$HV/disk.img:/again"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"the disk image $HV/disk.img is attached to blk already"* ]]
+    hc inspect blk | jq -e '.[0].volumes | map(select(.type == "block")) | map(.format) == ["raw", "qcow2"]'
+    run hc volume attach blk "$HV/disk.img:/../x"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'invalid destination "/../x"'* ]]
+    run hc volume attach blk "$HV/nope.img:/x"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"the disk image $HV/nope.img: No such file or directory"* ]]
+    hc rm -f blk
+    [ "$(debugfs -R 'cat /f' "$HV/disk.img" 2>/dev/null)" = raw-data ]
+    qemu-img convert -f qcow2 -O raw "$HV/disk.qcow2" "$HV/back.raw"
+    [ "$(debugfs -R 'cat /g' "$HV/back.raw" 2>/dev/null)" = qcow-data ]
+}
+
+@test "hyperd volumes: run -v with a disk image mounts it before the command starts; :ro refuses writes" {
+    make_disks
+    debugfs -w -R 'write /etc/hostname seeded' "$HV/disk.img" >/dev/null 2>&1
+    run hc run --rm --network none -v "$HV/disk.img:/data:ro" -v "$HV/disk.qcow2:/q" "$IMG" \
+        sh -c 'cat /data/seeded; echo new > /q/n; echo x > /data/x'
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"Read-only file system"* ]]
+    [ "$(debugfs -R 'cat /seeded' "$HV/disk.img" 2>/dev/null)" = "$(cat /etc/hostname)" ]
+    [[ "$output" == "$(cat /etc/hostname)"* ]]
+    qemu-img convert -f qcow2 -O raw "$HV/disk.qcow2" "$HV/back.raw"
+    [ "$(debugfs -R 'cat /n' "$HV/back.raw" 2>/dev/null)" = new ]
+    # The image is free again once its container is gone.
+    run hc run --rm --network none -v "$HV/disk.img:/data" "$IMG" cat /data/seeded
+    [ "$status" -eq 0 ]
+}

@@ -777,6 +777,44 @@ static void test_network(void)
         host_stop(&h);
 }
 
+/* MOUNT is checked whole before the guest looks for the disk; without a sandbox nothing is mounted. */
+static void test_mount_disk(void)
+{
+        static const struct {
+                const char *body, *what;
+        } bad[] = {
+                { "{}", "field \"container\" is missing" },
+                { "{\"container\": \"c1\", \"destination\": \"/data\"}", "field \"serial\" is missing" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\"}", "field \"destination\" is missing" },
+                { "{\"container\": \"c1\", \"serial\": \"\", \"destination\": \"/d\"}", "field \"serial\" must be 1 to 20" },
+                { "{\"container\": \"c1\", \"serial\": \"../sda\", \"destination\": \"/d\"}", "field \"serial\" must be" },
+                { "{\"container\": \"c1\", \"serial\": \"a23456789012345678901\", \"destination\": \"/d\"}", "must be 1 to 20" },
+                { "{\"container\": \"c1\", \"serial\": 7, \"destination\": \"/d\"}", "field \"serial\"" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"d\"}", "field \"destination\" must be an absolute path" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"/a/../../etc\"}", "without \"..\"" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"/\"}", "other than \"/\"" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"//.\"}", "other than \"/\"" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"/d\", \"fstype\": \"ext4,x\"}", "field \"fstype\"" },
+                { "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"/d\", \"readonly\": \"yes\"}", "field \"readonly\"" },
+                { "{\"container\": \"nope\", \"serial\": \"vol1\", \"destination\": \"/d\"}", "container nope does not exist" },
+        };
+        struct host h;
+
+        host_start(&h);
+        host_call_fails(&h, HYPER_AGENT_MOUNT, "{}", "HELLO must come first");
+        host_hello(&h);
+        host_call_free(&h, HYPER_AGENT_POD, "{\"hostname\": \"h\"}", true);
+        host_call_free(&h, HYPER_AGENT_CONTAINER, "{\"id\": \"c1\", \"rootfs\": \"r\"}", true);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                host_call_fails(&h, HYPER_AGENT_MOUNT, bad[i].body, bad[i].what);
+        host_call_free(&h, HYPER_AGENT_MOUNT,
+                       "{\"container\": \"c1\", \"serial\": \"vol-1_a\", \"destination\": \"/a/./b/\", "
+                       "\"readonly\": true, \"fstype\": \"ext4\"}",
+                       true);
+        host_call_free(&h, HYPER_AGENT_POWEROFF, "", true);
+        host_stop(&h);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -786,6 +824,7 @@ int main(void)
         test_fields();
         test_mounts();
         test_network();
+        test_mount_disk();
         test_exec();
         test_credit();
         test_bulk();

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "blockdev.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "fd-util.h"
+#include "log.h"
+#include "mounts.h"
+
+#define BLOCKDEV_SYS "/sys/block"
+
+static void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+struct blockdev_req {
+        struct container *c;
+        const char *serial;
+        char *destination; /* normalized */
+        const char *fstype; /* NULL: probed */
+        bool readonly;
+};
+
+static bool blockdev_serial_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && n <= BLOCKDEV_MAX_SERIAL &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+static bool blockdev_fstype_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && n <= 16 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789") == n;
+}
+
+static int blockdev_parse(struct agent *a, struct request *req, struct blockdev_req *ret)
+{
+        const char *id, *dest;
+        int r;
+
+        r = body_string(req, "container", true, 256, &id);
+        if (r >= 0)
+                r = body_string(req, "serial", true, 64, &ret->serial);
+        if (r >= 0)
+                r = body_string(req, "destination", true, 4096, &dest);
+        if (r >= 0)
+                r = body_string(req, "fstype", false, 64, &ret->fstype);
+        if (r >= 0)
+                r = body_bool(req, "readonly", &ret->readonly);
+        if (r < 0)
+                return r;
+        if (!blockdev_serial_valid(ret->serial))
+                return request_fail(req, -EINVAL, "field \"serial\" must be 1 to %d letters, digits, '_' or '-'",
+                                    BLOCKDEV_MAX_SERIAL);
+        if (ret->fstype && !blockdev_fstype_valid(ret->fstype))
+                return request_fail(req, -EINVAL, "field \"fstype\" must be a file system name such as ext4");
+        r = mounts_normalize_path(dest, &ret->destination);
+        if (r < 0 || strcmp(ret->destination, "/") == 0)
+                return request_fail(req, -EINVAL,
+                                    "field \"destination\" must be an absolute path other than \"/\", without \"..\"");
+        ret->c = container_find(a, id);
+        if (!ret->c)
+                return request_fail(req, -ENOENT, "container %s does not exist", id);
+        return 0;
+}
+
+/* The vdX whose serial is serial, into name; -ENOENT when none (yet). */
+static int blockdev_find_once(const char *serial, char name[64])
+{
+        _cleanup_(closedirp) DIR *d = opendir(BLOCKDEV_SYS);
+        struct dirent *e;
+
+        if (!d)
+                return -errno;
+        while ((e = readdir(d))) {
+                char path[128], buf[64] = {0};
+                _cleanup_close_ int fd = -1;
+                ssize_t n;
+
+                if (strncmp(e->d_name, "vd", 2) != 0 || strlen(e->d_name) >= 32)
+                        continue;
+                snprintf(path, sizeof(path), BLOCKDEV_SYS "/%s/serial", e->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+                if (n <= 0)
+                        continue;
+                buf[strcspn(buf, "\n")] = '\0';
+                if (strcmp(buf, serial) == 0) {
+                        snprintf(name, 64, "%s", e->d_name);
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* PCIe hot-plug and the disk's probe take a moment after the host's device_add. */
+static int blockdev_find(const char *serial, char name[64])
+{
+        struct timespec start, now;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                r = blockdev_find_once(serial, name);
+                if (r != -ENOENT)
+                        return r;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > BLOCKDEV_WAIT_MS)
+                        return -ENOENT;
+                usleep(20 * 1000);
+        }
+}
+
+/* The file system on the disk, from its superblock: only what the guest kernel mounts is named. */
+static int blockdev_probe(int fd, const char **ret)
+{
+        unsigned char sb[2];
+
+        if (pread(fd, sb, sizeof(sb), 1024 + 56) != (ssize_t)sizeof(sb))
+                return -EIO;
+        if (sb[0] == 0x53 && sb[1] == 0xEF) {
+                *ret = "ext4";
+                return 0;
+        }
+        return -EMEDIUMTYPE;
+}
+
+/* A detached mount of the disk's file system (the new mount API: nothing is attached anywhere yet). */
+static int blockdev_fsmount(const char *dev, const char *fstype, bool readonly)
+{
+        _cleanup_close_ int fs = -1;
+        long m;
+
+        fs = (int)syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
+            (readonly && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0) ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        m = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0));
+        return m < 0 ? -errno : (int)m;
+}
+
+/* Attaches the mount at dest inside root (created if missing; symlinks resolved inside root). */
+static int blockdev_attach(int mfd, int rootfd, const char *dest)
+{
+        _cleanup_close_ int dst = mounts_make_dir_in(rootfd, dest);
+
+        if (dst < 0)
+                return dst;
+        if (syscall(SYS_move_mount, mfd, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A running container: a child joins its mount namespace, where "/" is the container's root. */
+static int blockdev_attach_running(int mfd, pid_t init_pid, const char *dest)
+{
+        char path[64];
+        _cleanup_close_ int ns = -1;
+        pid_t pid;
+        int status;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)init_pid);
+        ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int root, r;
+
+                if (setns(ns, CLONE_NEWNS) < 0)
+                        _exit(errno);
+                root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                r = root < 0 ? -errno : blockdev_attach(mfd, root, dest);
+                _exit(r < 0 ? -r : 0);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (!WIFEXITED(status))
+                return -EINTR;
+        return -WEXITSTATUS(status);
+}
+
+static int blockdev_do(struct blockdev_req *b, struct request *req)
+{
+        _cleanup_close_ int fd = -1, mfd = -1, rootfd = -1;
+        char name[64], dev[96];
+        int r;
+
+        r = blockdev_find(b->serial, name);
+        if (r < 0)
+                return request_fail(req, r, "no disk with serial %s appeared: %s", b->serial, strerror(-r));
+        snprintf(dev, sizeof(dev), "/dev/%s", name);
+        fd = open(dev, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return request_fail(req, -errno, "cannot open %s: %m", dev);
+        if (!b->fstype && blockdev_probe(fd, &b->fstype) < 0)
+                return request_fail(req, -EMEDIUMTYPE,
+                                    "the disk has no ext2/3/4 file system, the kind the guest mounts: make one "
+                                    "(mkfs.ext4) or give its type");
+        mfd = blockdev_fsmount(dev, b->fstype, b->readonly);
+        if (mfd < 0)
+                return request_fail(req, mfd, "cannot mount the %s file system of %s: %s", b->fstype, dev,
+                                    strerror(-mfd));
+        if (b->c->init_pid > 0)
+                r = blockdev_attach_running(mfd, b->c->init_pid, b->destination);
+        else if ((rootfd = open(b->c->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+                r = -errno;
+        else
+                r = blockdev_attach(mfd, rootfd, b->destination);
+        if (r < 0)
+                return request_fail(req, r, "cannot mount %s at %s: %s", dev, b->destination, strerror(-r));
+        log_info("Disk %s (%s, %s) mounted at %s in container %s", dev, b->serial, b->fstype, b->destination,
+                 b->c->id);
+        return 0;
+}
+
+int blockdev_mount(struct agent *a, struct request *req)
+{
+        struct blockdev_req b = {0};
+        int r;
+
+        r = blockdev_parse(a, req, &b);
+        if (r >= 0 && a->opts.sandbox)
+                r = blockdev_do(&b, req);
+        free(b.destination);
+        return r;
+}

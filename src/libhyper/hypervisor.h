@@ -78,7 +78,9 @@ struct hypervisor_ops {
         int (*launch)(const struct vm_config *cfg, struct vm **ret);
         /* Finds a VM launched by another process from its state folder. */
         int (*associate)(const char *state_dir, struct vm **ret);
-        int (*hotplug_disk)(struct vm *vm, const char *id, const char *path, const char *format, bool readonly);
+        /* ret_error (may be NULL) gets the hypervisor's message when it refuses the file. */
+        int (*hotplug_disk)(struct vm *vm, const char *id, const char *path, const char *format, bool readonly,
+                            char **ret_error);
         int (*unplug_disk)(struct vm *vm, const char *id);
         int (*hotplug_nic)(struct vm *vm, const char *id, const char *tap, const char *mac);
         /* Freezes and thaws the whole VM. */

@@ -334,14 +334,15 @@ static struct json_object *pod_mount_body(const struct pod_disk *d)
 int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error)
 {
         _cleanup_(json_object_putp) struct json_object *req = pod_mount_body(d);
+        _cleanup_free_ char *qerr = NULL;
         int r;
 
         if (!req)
                 return -ENOMEM;
-        r = pod->vm->ops->hotplug_disk(pod->vm, d->disk_id, d->path, d->format, d->readonly);
+        r = pod->vm->ops->hotplug_disk(pod->vm, d->disk_id, d->path, d->format, d->readonly, &qerr);
         if (r < 0)
-                return pod_errorf(ret_error, r, "cannot hot-plug %s into the VM: %s", d->path,
-                                  r == -ENOSPC ? "no free hot-plug port" : strerror(-r));
+                return pod_errorf(ret_error, r, "cannot hot-plug %s (%s) into the VM: %s", d->path, d->format,
+                                  qerr ? qerr : r == -ENOSPC ? "no free hot-plug port" : strerror(-r));
         r = pod_call(pod, HYPER_AGENT_MOUNT, req, "cannot mount the disk", ret_error, NULL);
         if (r < 0)
                 (void)pod->vm->ops->unplug_disk(pod->vm, d->disk_id);

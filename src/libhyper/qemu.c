@@ -717,7 +717,7 @@ static int qemu_blockdev_del(struct qmp *qmp, const char *node)
 }
 
 static int qemu_hotplug_disk(struct vm *vm, const char *id, const char *path, const char *format,
-                             bool readonly)
+                             bool readonly, char **ret_error)
 {
         _cleanup_qmp_ struct qmp *qmp = NULL;
         _cleanup_free_ char *node = NULL;
@@ -732,8 +732,9 @@ static int qemu_hotplug_disk(struct vm *vm, const char *id, const char *path, co
         r = qemu_qmp(vm, &qmp);
         if (r < 0)
                 return r;
+        /* QEMU's own message ("Image is not in qcow2 format", "Permission denied") is the user's answer. */
         r = qmp_execute(qmp, "blockdev-add", qemu_blockdev_args(node, path, format, readonly),
-                        QEMU_QMP_TIMEOUT_MS, NULL, NULL);
+                        QEMU_QMP_TIMEOUT_MS, NULL, ret_error);
         if (r < 0)
                 return r;
         r = qemu_device_add(vm, qmp, qemu_disk_args, id, node, NULL);

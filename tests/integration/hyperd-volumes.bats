@@ -35,9 +35,12 @@ teardown() {
 
 @test "hyperd volumes: a host folder is written in the container and seen on the host; :ro refuses writes" {
     echo from-host > "$HV/in"
-    run hc run --rm --network none -v "$HV:/data" "$IMG" sh -c 'cat /data/in && echo from-ctr > /data/out'
+    echo a-file > "$HV/notes.txt"
+    run hc run --rm --network none -v "$HV:/data" -v "$HV/notes.txt:/etc/notes:ro" "$IMG" \
+        sh -c 'cat /data/in /etc/notes && echo from-ctr > /data/out'
     [ "$status" -eq 0 ]
-    [ "$output" = from-host ]
+    [ "$output" = "from-host
+a-file" ]
     [ "$(cat "$HV/out")" = from-ctr ]
     run hc run --rm --network none -v "$HV:/data:ro" "$IMG" sh -c 'cat /data/in; echo x > /data/other'
     [ "$status" -ne 0 ]
@@ -147,7 +150,18 @@ make_disks() {
     run hc volume attach blk "$HV/nope.img:/x"
     [ "$status" -eq 1 ]
     [[ "$output" == *"the disk image $HV/nope.img: No such file or directory"* ]]
+    # QEMU's own word for a file that is not what it was said to be; the disk is not kept.
+    truncate -s 8M "$HV/other.img"
+    mkfs.ext4 -q -F "$HV/other.img"
+    run hc volume attach --format qcow2 blk "$HV/other.img:/o"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"cannot hot-plug $HV/other.img (qcow2) into the VM: "*"qcow2"* ]]
+    [ "$(hc inspect blk | jq '.[0].volumes | length')" = 2 ]
     hc rm -f blk
+    hc run --name ended --network none "$IMG" true
+    run hc volume attach ended "$HV/other.img:/o"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"container ended is not running (it is stopped)"* ]]
     [ "$(debugfs -R 'cat /f' "$HV/disk.img" 2>/dev/null)" = raw-data ]
     qemu-img convert -f qcow2 -O raw "$HV/disk.qcow2" "$HV/back.raw"
     [ "$(debugfs -R 'cat /g' "$HV/back.raw" 2>/dev/null)" = qcow-data ]

@@ -240,9 +240,9 @@ static void test_hotplug_disk(struct vm *vm, struct fixture *f)
         fd = open(disk, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
         close(fd);
-        CHECK_EQ_INT(qemu_ops.hotplug_disk(vm, "bad id", disk, "raw", false), -EINVAL);
+        CHECK_EQ_INT(qemu_ops.hotplug_disk(vm, "bad id", disk, "raw", false, NULL), -EINVAL);
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        CHECK_EQ_INT(qemu_ops.hotplug_disk(vm, "disk0", disk, "raw", false), 0);
+        CHECK_EQ_INT(qemu_ops.hotplug_disk(vm, "disk0", disk, "raw", false, NULL), 0);
         CHECK(console_has(vm->console_log, "hotplug-init: disk added disk0", 30));
         clock_gettime(CLOCK_MONOTONIC, &t1);
         fprintf(stderr, "disk seen by the guest after %.3f s\n", elapsed(&t0, &t1));

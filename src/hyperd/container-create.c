@@ -182,6 +182,8 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
         if (fd < 0)
                 return create_error(ret_error, -errno, "cannot open %s: %m", rootfs);
         r = container_user(fd, run->user ? run->user : ic->user, &in.uid, &in.gid, ret_error);
+        if (r >= 0)
+                r = container_volumes_populate(cv, fd, ret_error);
         if (r < 0)
                 return r;
         in.rootfs = rootfs;

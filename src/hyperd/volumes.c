@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "containers.h"
+#include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "runv-driver.h"
@@ -27,6 +31,12 @@ _printf_(3, 4) static int vol_error(char **ret_error, int r, const char *fmt, ..
                 *ret_error = NULL;
         va_end(ap);
         return r;
+}
+
+static void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
 }
 
 char *volume_path(struct hyperd *hd, const char *name)
@@ -402,4 +412,157 @@ struct json_object *container_volumes_json(struct hyperd *hd, const char *id)
         }
         db_container_volume_free_array(a, n);
         return arr;
+}
+
+/*
+ * Docker's copy-up: an empty named volume gets what the image has at its
+ * container path. The rootfs is untrusted: the path is resolved inside it
+ * (openat2, RESOLVE_IN_ROOT), and below it nothing is followed: links are
+ * copied as links, and only folders, regular files and symlinks are copied.
+ */
+#define VOLUME_COPY_MAX_DEPTH 64
+
+static int vol_copy_dir(int src, int dst, unsigned depth);
+
+static int vol_copy_meta(int dst, const char *name, const struct stat *st)
+{
+        if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int vol_copy_file(int src, int dst, const char *name, const struct stat *st)
+{
+        _cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int out = -1;
+        char buf[65536];
+        ssize_t n;
+        int r;
+
+        if (in < 0)
+                return -errno;
+        out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (out < 0)
+                return -errno;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                if ((r = loop_write(out, buf, (size_t)n)) < 0)
+                        return r;
+        return n < 0 ? -errno : vol_copy_meta(dst, name, st);
+}
+
+static int vol_copy_link(int src, int dst, const char *name, const struct stat *st)
+{
+        char target[4096];
+        ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        if (symlinkat(target, dst, name) < 0)
+                return -errno;
+        return vol_copy_meta(dst, name, st);
+}
+
+static int vol_copy_entry(int src, int dst, const char *name, unsigned depth)
+{
+        _cleanup_close_ int s = -1, d = -1;
+        struct stat st;
+        int r;
+
+        if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (S_ISREG(st.st_mode))
+                return vol_copy_file(src, dst, name, &st);
+        if (S_ISLNK(st.st_mode))
+                return vol_copy_link(src, dst, name, &st);
+        if (!S_ISDIR(st.st_mode))
+                return 0;
+        if (depth >= VOLUME_COPY_MAX_DEPTH)
+                return -ELOOP;
+        if (mkdirat(dst, name, 0700) < 0)
+                return -errno;
+        s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (s < 0 || d < 0)
+                return -errno;
+        r = vol_copy_dir(s, d, depth + 1);
+        return r < 0 ? r : vol_copy_meta(dst, name, &st);
+}
+
+static int vol_copy_dir(int src, int dst, unsigned depth)
+{
+        _cleanup_(closedirp) DIR *dir = NULL;
+        int fd = fcntl(src, F_DUPFD_CLOEXEC, 3), r = 0;
+        struct dirent *e;
+
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir) {
+                close(fd);
+                return -errno;
+        }
+        while (r >= 0 && (e = readdir(dir)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        r = vol_copy_entry(src, dst, e->d_name, depth);
+        return r;
+}
+
+/* An empty folder: nothing in it but "." and "..". */
+static bool vol_dir_empty(int fd)
+{
+        _cleanup_(closedirp) DIR *dir = NULL;
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        struct dirent *e;
+
+        if (dup < 0 || !(dir = fdopendir(dup))) {
+                if (dup >= 0)
+                        close(dup);
+                return false;
+        }
+        while ((e = readdir(dir)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        return false;
+        return true;
+}
+
+static int vol_populate_one(const struct container_volume *v, int rootfs_fd)
+{
+        struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        _cleanup_close_ int src = -1, dst = -1;
+        struct stat st;
+
+        dst = open(v->host_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dst < 0)
+                return -errno;
+        if (!vol_dir_empty(dst))
+                return 0;
+        src = (int)syscall(SYS_openat2, rootfs_fd, v->spec.destination, &how, sizeof(how));
+        if (src < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        if (fstat(src, &st) < 0)
+                return -errno;
+        /* The volume's folder takes the owner and mode of the image's, as Docker's does. */
+        if (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0)
+                return -errno;
+        return vol_copy_dir(src, dst, 0);
+}
+
+int container_volumes_populate(const struct container_volumes *cv, int rootfs_fd, char **ret_error)
+{
+        for (size_t i = 0; i < cv->n; i++) {
+                const struct container_volume *v = &cv->v[i];
+                int r;
+
+                if (v->spec.kind != VOLUME_NAMED)
+                        continue;
+                r = vol_populate_one(v, rootfs_fd);
+                if (r < 0)
+                        return vol_error(ret_error, r, "cannot copy the image's %s into volume %s: %s",
+                                         v->spec.destination, v->spec.source, strerror(-r));
+        }
+        return 0;
 }

@@ -47,6 +47,11 @@ struct container_volumes {
 int container_volumes_check(struct hyperd *hd, char **specs, struct container_volumes *ret, char **ret_error);
 /* Makes the named volumes that are missing and records the binds and volumes of container id. */
 int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, char **ret_error);
+/*
+ * Docker's copy-up: each named volume whose folder is empty gets a copy of
+ * what the image (the container's rootfs, rootfs_fd) has at its path.
+ */
+int container_volumes_populate(const struct container_volumes *cv, int rootfs_fd, char **ret_error);
 /* Hot-plugs the block volumes into the created container's VM. */
 int container_volumes_attach(struct hyperd *hd, const char *id, const struct container_volumes *cv, char **ret_error);
 void container_volumes_done(struct container_volumes *cv);

@@ -75,6 +75,17 @@ a-file" ]
     [ "$(hc volume create hvt-made)" = hvt-made ]
     [ "$(hc volume create hvt-made)" = hvt-made ]
     [ "$(hc volume ls -q)" = hvt-made ]
+    # Docker's copy-up: an empty volume gets what the image has at its path, owners and links included.
+    run hc run --rm --network none -v hvt-etc:/etc -v hvt-home:/home "$IMG" sh -c 'echo added >> /etc/group'
+    [ "$status" -eq 0 ]
+    [ "$(cat "$HYD_ROOT/volumes/hvt-etc/passwd")" = "root:x:0:0:root:/root:/bin/sh
+user:x:1000:1000:user:/home/user:/bin/sh" ]
+    [ "$(tail -1 "$HYD_ROOT/volumes/hvt-etc/group")" = added ]
+    [ "$(stat -c %u "$HYD_ROOT/volumes/hvt-home/user")" = 0 ]
+    # A volume with something in it is left as it is.
+    run hc run --rm --network none -v hvt-etc:/etc "$IMG" tail -1 /etc/group
+    [ "$output" = added ]
+    [ "$(hc volume ls -q | tr '\n' ' ')" = "hvt-etc hvt-home hvt-made " ]
     run hc volume create -bad
     [ "$status" -eq 1 ]
     [[ "$output" == *"invalid volume name"* ]]

@@ -8,10 +8,10 @@
  * joins the namespace (config.json's linux.namespaces) and carries eth0
  * into the VM (docs/runv.md, "Networking under a client").
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
 #include <netlink/netlink.h>

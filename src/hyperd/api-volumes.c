@@ -57,11 +57,13 @@ enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, 
 
         if (req->body && req->body_len > 0 && json_parse_object(req->body, req->body_len, &body) < 0)
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "the request body is not a JSON object: {\"name\": ...}");
-        json_object_object_foreach(body, key, val)
-        {
-                (void)val;
-                if (strcmp(key, "name") != 0)
-                        return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "unknown field \"%.64s\"", key);
+        if (body) {
+                json_object_object_foreach(body, key, val)
+                {
+                        (void)val;
+                        if (strcmp(key, "name") != 0)
+                                return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "unknown field \"%.64s\"", key);
+                }
         }
         if (body && json_get_string(body, "name", &name) == -EINVAL)
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"name\" must be a string");

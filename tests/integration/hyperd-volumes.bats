@@ -86,6 +86,16 @@ user:x:1000:1000:user:/home/user:/bin/sh" ]
     run hc run --rm --network none -v hvt-etc:/etc "$IMG" tail -1 /etc/group
     [ "$output" = added ]
     [ "$(hc volume ls -q | tr '\n' ' ')" = "hvt-etc hvt-home hvt-made " ]
+    # Through the API: no body is a random name; a bad body is a 400.
+    run api POST /v1/volumes/create
+    [ "$(echo "$output" | tail -1)" = 201 ]
+    anon=$(echo "$output" | head -1 | jq -r .name)
+    [ ${#anon} -eq 64 ]
+    api DELETE "/v1/volumes/$anon" | tail -1 | grep -qx 200
+    api POST /v1/volumes/create -d '{"name": "x y"}' | tail -1 | grep -qx 400
+    api POST /v1/volumes/create -d '{"nom": "xy"}' | tail -1 | grep -qx 400
+    api POST /v1/volumes/create -d '[1]' | tail -1 | grep -qx 400
+    api GET /v1/volumes/nope | tail -1 | grep -qx 404
     run hc volume create -bad
     [ "$status" -eq 1 ]
     [[ "$output" == *"invalid volume name"* ]]

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hyperctl.h"
 #include "json-util.h"
@@ -17,6 +18,9 @@ struct hc_transfer {
         char *line; /* the unfinished line of a streamed reply */
         size_t line_len;
         bool failed;
+        uint8_t frame_hdr[8]; /* demux: a header cut between two writes */
+        size_t frame_hdr_len, frame_left;
+        FILE *frame_out;
 };
 
 static void hc_vmessage(const char *prefix, const char *fmt, va_list ap)
@@ -65,6 +69,45 @@ static bool hc_streaming(struct hc_transfer *t)
         return code == 200 && (t->call->download || t->call->on_line);
 }
 
+/* Docker's frames: an 8-byte header (stream, 0, 0, 0, length) before each piece. */
+static int hc_demux(struct hc_transfer *t, const char *p, size_t n)
+{
+        while (n > 0) {
+                size_t take;
+
+                if (t->frame_left == 0) {
+                        take = MIN(n, sizeof(t->frame_hdr) - t->frame_hdr_len);
+                        memcpy(t->frame_hdr + t->frame_hdr_len, p, take);
+                        t->frame_hdr_len += take;
+                        p += take;
+                        n -= take;
+                        if (t->frame_hdr_len < sizeof(t->frame_hdr))
+                                return 0;
+                        t->frame_out = t->frame_hdr[0] == 2 ? stderr : t->call->download;
+                        t->frame_left = (size_t)t->frame_hdr[4] << 24 | (size_t)t->frame_hdr[5] << 16 |
+                                        (size_t)t->frame_hdr[6] << 8 | t->frame_hdr[7];
+                        t->frame_hdr_len = 0;
+                        continue;
+                }
+                take = MIN(n, t->frame_left);
+                if (fwrite(p, 1, take, t->frame_out) != take)
+                        return -EIO;
+                fflush(t->frame_out);
+                p += take;
+                n -= take;
+                t->frame_left -= take;
+        }
+        return 0;
+}
+
+static bool hc_multiplexed(struct hc_transfer *t)
+{
+        char *ct = NULL;
+
+        curl_easy_getinfo(t->curl, CURLINFO_CONTENT_TYPE, &ct);
+        return t->call->demux && ct && strstr(ct, "multiplexed");
+}
+
 static int hc_keep(struct hc_reply *reply, const char *p, size_t n)
 {
         char *b;
@@ -111,8 +154,13 @@ static size_t hc_write(char *p, size_t size, size_t nmemb, void *userdata)
 
         if (!hc_streaming(t))
                 r = hc_keep(t->reply, p, n);
-        else if (t->call->download)
+        else if (t->call->download && hc_multiplexed(t))
+                r = hc_demux(t, p, n);
+        else if (t->call->download) {
                 r = fwrite(p, 1, n, t->call->download) == n ? 0 : -EIO;
+                if (t->call->demux)
+                        fflush(t->call->download);
+        }
         else
                 r = hc_lines(t, p, n);
         if (r < 0)
@@ -260,4 +308,26 @@ int hc_post_each(char **argv, int first, int argc, const char *what, const char 
                         printf("%s\n", argv[i]);
         }
         return status;
+}
+
+int hc_call_quiet(const char *method, const char *path)
+{
+        struct hc_call call = { .method = method, .path = path };
+        struct hc_reply reply;
+        int r;
+
+        /* hc_request prints only transport errors; the status is ours to judge. */
+        r = hc_request(&call, &reply);
+        if (r == 0 && (reply.status < 200 || reply.status > 299))
+                r = HC_EXIT_FAILURE;
+        hc_reply_done(&reply);
+        return r;
+}
+
+int hc_check_tty(bool tty, bool interactive)
+{
+        if (tty && interactive && !isatty(STDIN_FILENO))
+                return hc_usage_error("the input device is not a TTY: -t needs a terminal on stdin; "
+                                      "use -i without -t to pipe input");
+        return 0;
 }

@@ -38,6 +38,8 @@ struct hc_call {
         const char *body;  /* or a JSON request body */
         long long upload_size; /* -1: unknown (chunked) */
         FILE *download;    /* a 200 reply's body goes here instead of into memory */
+        /* A 200 reply of Docker's frames (application/vnd.docker.multiplexed-stream) goes to stdout and stderr. */
+        bool demux;
         /* Each line of a 200 reply, as it arrives, instead of keeping it. */
         int (*on_line)(const char *line, void *userdata);
         void *userdata;
@@ -85,4 +87,38 @@ int hc_cmd_rm(int argc, char **argv);
 int hc_cmd_exec(int argc, char **argv);
 int hc_cmd_volume(int argc, char **argv);
 /* Prints a container's log (tail: NULL for all) to stdout. */
+int hc_cmd_create(int argc, char **argv);
+int hc_cmd_start(int argc, char **argv);
+int hc_cmd_attach(int argc, char **argv);
+/* Prints a container's log (tail: NULL for all); follow until it ends; timestamps in front. */
+int hc_logs(const char *id, const char *tail, bool follow, bool timestamps);
 int hc_print_logs(const char *id, const char *tail);
+/* start.c: whether the container has a tty (its record's "tty"). */
+int hc_container_tty(const char *id, bool *ret);
+/* run and create: the same flags; create_only prints the id of a created container. */
+int hc_run_main(int argc, char **argv, bool create_only);
+/*
+ * Attaches to a container (stdin with interactive), starts it when start
+ * is set, streams until its output ends, waits for it and returns its
+ * exit code (removing it with rm); 0 when the user detached.
+ */
+int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, bool rm);
+
+/* stream.c: attach, run and exec streams over an upgraded connection. */
+struct hc_stream_opts {
+        bool tty;         /* raw both ways; else hyperd's output comes in Docker's frames */
+        bool stdin;       /* stdin goes to the process; its end is a half-close */
+        bool detach_keys; /* ctrl-p ctrl-q leaves (with a tty on stdin) */
+        const char *resize_path; /* "/v1/.../resize": the terminal's size, now and at each SIGWINCH */
+        int (*on_attached)(void *userdata); /* once attached (the terminal raw): start the container */
+        void *userdata;
+};
+/* POSTs path with body, asking for an upgrade: 0 and *ret_fd on 101 (*ret_exec_id from Hyper-Exec-Id). */
+int hc_upgrade(const char *path, const char *body, int *ret_fd, char **ret_exec_id);
+/* 0 when hyperd ended the stream, 1 when the user detached, or an exit code. */
+int hc_stream(int fd, const struct hc_stream_opts *opts);
+/* A request whose reply is not looked at, but for its status: 0 for 2xx, else HC_EXIT_FAILURE (silently). */
+int hc_call_quiet(const char *method, const char *path);
+int hc_resize(const char *resize_path);
+/* Is stdin a terminal, when -t asks for one with -i: a usage error that says what to do, else 0. */
+int hc_check_tty(bool tty, bool interactive);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * hyperctl run: a container from an image, in its own VM. With -d it
- * prints the id and leaves it running; without, it waits for the end,
- * prints the container's output and exits with its exit code, as `docker
- * run` does for a non-interactive container.
+ * hyperctl run: a container from an image, in its own VM, made with
+ * POST /containers/create and started with .../start. With -d it prints
+ * the id and leaves it running; without, it attaches first (so that no
+ * output is lost), starts it, streams its output (and stdin with -i, a
+ * terminal with -t) and exits with its exit code, as `docker run` does.
+ * hyperctl create takes the same flags and only makes the container.
  */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,7 @@
 #define RUN_EXIT_DAEMON 125
 
 struct run_opts {
-        bool detach, rm;
+        bool detach, rm, interactive, tty;
         const char *name, *workdir, *user, *entrypoint, *network, *ip, *gateway;
         const char *publish[RUN_MAX_PUBLISH];
         size_t n_publish;
@@ -124,9 +127,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                         o->cpus = optarg;
                         break;
                 case 'i':
+                        o->interactive = true;
+                        break;
                 case 't':
-                        return hc_usage_error("-i and -t (interactive containers) are not supported yet; "
-                                              "run without them, or with -d and use hyperctl exec");
+                        o->tty = true;
+                        break;
                 default:
                         return HC_EXIT_USAGE;
                 }
@@ -135,7 +140,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 return hc_usage_error("--rm with -d is not supported yet: remove the container with "
                                       "hyperctl rm once it has ended");
         if (optind >= argc)
-                return hc_usage_error("usage: hyperctl run [-d] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
+                return hc_usage_error("usage: hyperctl run|create [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
                                       "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] "
                                       "[--network none|bridge:NAME|tap:NAME [--ip A.B.C.D/N [--gateway IP]]] [--dns IP] "
                                       "[--add-host NAME:IP] [-v SRC:/PATH[:ro]] [-m MEMORY] [--cpus N] "
@@ -188,34 +193,71 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
                 json_object_object_add(b, "memory", json_object_new_string(o->memory));
         if (o->cpus)
                 json_object_object_add(b, "cpus", json_object_new_string(o->cpus));
+        if (o->tty)
+                json_object_object_add(b, "tty", json_object_new_boolean(true));
+        if (o->interactive) {
+                json_object_object_add(b, "stdin", json_object_new_boolean(true));
+                /* Docker's StdinOnce: the stdin of a foreground run ends with hyperctl's. */
+                if (!o->detach)
+                        json_object_object_add(b, "stdin_once", json_object_new_boolean(true));
+        }
         /* hyperctl removes it itself, after printing its output. */
         return b;
 }
 
-/* Waits, prints the output, removes it with --rm; returns the container's exit code. */
-static int run_foreground(const char *id, bool rm)
+static int run_start(void *userdata)
+{
+        _cleanup_free_ char *path = hc_container_path(userdata, "start");
+
+        if (!path)
+                return hc_error("out of memory");
+        return hc_call_json("POST", path, NULL, NULL);
+}
+
+int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, bool rm)
 {
         _cleanup_(json_object_putp) struct json_object *w = NULL;
-        _cleanup_free_ char *path = hc_container_path(id, "wait"), *del = hc_container_path(id, NULL);
+        _cleanup_free_ char *attach = hc_container_path(id, "attach"), *query = NULL,
+                            *resize = hc_container_path(id, "resize"), *wait = hc_container_path(id, "wait"),
+                            *del = hc_container_path(id, NULL);
+        struct hc_stream_opts so = {.tty = tty, .stdin = interactive, .detach_keys = tty && interactive,
+                                    .resize_path = tty ? resize : NULL, .on_attached = start ? run_start : NULL,
+                                    .userdata = (void *)id};
         int64_t code = 1;
-        int r;
+        int fd, r;
 
-        if (!path || !del)
+        if (!attach || !resize || !wait || !del ||
+            asprintf(&query, "%s?stream=1&stdin=%d&stdout=1&stderr=1", attach, interactive) < 0)
                 return hc_error("out of memory");
-        r = hc_call_json("POST", path, NULL, &w);
+        r = hc_upgrade(query, NULL, &fd, NULL);
+        if (r != 0)
+                return r;
+        r = hc_stream(fd, &so);
+        close(fd);
+        if (r == 1) {
+                /* Detached (ctrl-p ctrl-q): it goes on running. */
+                fprintf(stderr, "\r\nhyperctl: detached from %s; it goes on running\n", id);
+                return 0;
+        }
+        if (r != 0) {
+                if (rm)
+                        hc_call_json("DELETE", del, NULL, NULL);
+                return start ? RUN_EXIT_DAEMON : r;
+        }
+        r = hc_call_json("POST", wait, NULL, &w);
         if (r != 0)
                 return r;
         if (json_get_int(w, "exitCode", 0, 255, &code) < 0)
                 code = 1;
-        r = hc_print_logs(id, NULL);
         if (rm && hc_call_json("DELETE", del, NULL, NULL) != 0)
-                r = r ? r : HC_EXIT_FAILURE;
-        return r != 0 ? r : (int)code;
+                return HC_EXIT_FAILURE;
+        return (int)code;
 }
 
-int hc_cmd_run(int argc, char **argv)
+int hc_run_main(int argc, char **argv, bool create_only)
 {
         _cleanup_(json_object_putp) struct json_object *body = NULL, *reply = NULL;
+        _cleanup_free_ char *id_copy = NULL;
         struct run_opts o = {0};
         const char *id = NULL;
         int r;
@@ -223,17 +265,33 @@ int hc_cmd_run(int argc, char **argv)
         r = run_parse(argc, argv, &o);
         if (r != 0)
                 return r;
+        if (create_only && o.detach)
+                return hc_usage_error("create makes the container and starts nothing: -d has no place here");
+        if (!create_only && !o.detach && (r = hc_check_tty(o.tty, o.interactive)) != 0)
+                return r;
         body = run_body(&o, argc, argv);
         if (!body)
                 return hc_error("out of memory");
-        r = hc_call_json("POST", "/v1/containers/run", json_object_to_json_string(body), &reply);
+        r = hc_call_json("POST", "/v1/containers/create", json_object_to_json_string(body), &reply);
         if (r != 0)
                 return r == HC_EXIT_FAILURE ? RUN_EXIT_DAEMON : r;
-        if (json_get_string(reply, "id", &id) < 0)
+        if (json_get_string(reply, "id", &id) < 0 || !(id_copy = strdup(id)))
                 return hc_error("hyperd's reply has no container id");
-        if (o.detach) {
+        if (create_only) {
                 printf("%s\n", id);
                 return 0;
         }
-        return run_foreground(id, o.rm);
+        if (o.detach) {
+                r = run_start(id_copy);
+                if (r != 0)
+                        return RUN_EXIT_DAEMON;
+                printf("%s\n", id);
+                return 0;
+        }
+        return hc_attach_and_wait(id_copy, o.tty, o.interactive, true, o.rm);
+}
+
+int hc_cmd_run(int argc, char **argv)
+{
+        return hc_run_main(argc, argv, false);
 }

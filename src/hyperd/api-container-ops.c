@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What is done to a container that exists: logs, wait, stop, kill, exec.
+ * What is done to a container that exists: wait, stop, kill, exec (the
+ * plain one, which collects the output; api-container-io.c has the rest).
  * wait and exec block the connection's thread; both notice a client
  * that goes away (its socket hangs up) and stop waiting.
  */
@@ -22,7 +23,6 @@
 
 #define EXEC_MAX_OUTPUT  (1024 * 1024)
 #define STOP_MAX_TIMEOUT 3600
-#define LOGS_MAX_TAIL    1000000
 
 /* Looks the container up and reads its state; on failure a reply is queued and *ret_reply says which. */
 static int ops_find(struct hyperd *hd, struct MHD_Connection *c, struct request *req, struct db_container *ret,
@@ -43,78 +43,6 @@ static enum MHD_Result ops_not_running(struct MHD_Connection *c, const struct db
                                        const struct container_status *st)
 {
         return http_reply_error(c, MHD_HTTP_CONFLICT, "container %s is not running (it is %s)", ct->name, st->status);
-}
-
-/* The offset where the last n (> 0) lines of fd (size bytes) start; a final newline starts no line. */
-static off_t logs_tail_offset(int fd, off_t size, uint64_t n)
-{
-        char buf[8192], last;
-        off_t end = size;
-
-        if (size > 0 && pread(fd, &last, 1, size - 1) == 1 && last == '\n')
-                end--;
-        while (end > 0) {
-                size_t len = end > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)end;
-                off_t start = end - (off_t)len;
-
-                if (pread(fd, buf, len, start) != (ssize_t)len)
-                        return 0;
-                for (size_t i = len; i > 0; i--)
-                        if (buf[i - 1] == '\n' && --n == 0)
-                                return start + (off_t)i;
-                end = start;
-        }
-        return 0;
-}
-
-static int logs_parse_tail(const char *s, uint64_t *ret)
-{
-        *ret = UINT64_MAX;
-        if (!s || strcmp(s, "all") == 0)
-                return 0;
-        return router_parse_size(s, LOGS_MAX_TAIL, ret) < 0 || s[strlen(s) - 1] < '0' || s[strlen(s) - 1] > '9'
-                       ? -EINVAL
-                       : 0;
-}
-
-enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
-{
-        _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -1;
-        struct MHD_Response *resp;
-        struct db_container ct;
-        enum MHD_Result ret;
-        char *error = NULL;
-        uint64_t tail;
-        struct stat st;
-        off_t off = 0;
-        int r;
-
-        if (logs_parse_tail(http_query(c, "tail"), &tail) < 0)
-                return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "tail must be a number of lines or \"all\"");
-        r = api_container_lookup(hd, req->route.ref, &ct, &error);
-        if (r < 0)
-                return http_reply_errno(c, r, error, "cannot find the container");
-        path = container_bundle(hd, ct.id, "log");
-        db_container_done(&ct);
-        if (!path)
-                return MHD_NO;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return http_reply_errno(c, -errno, NULL, "cannot read the container's log");
-        if (tail == 0)
-                off = st.st_size;
-        else if (tail != UINT64_MAX)
-                off = logs_tail_offset(fd, st.st_size, tail);
-        /* The response owns the fd from here on; it sends what the file had when asked. */
-        resp = MHD_create_response_from_fd_at_offset64((uint64_t)(st.st_size - off), fd, (uint64_t)off);
-        if (!resp)
-                return MHD_NO;
-        TAKE_FD(fd);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
-        ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-        MHD_destroy_response(resp);
-        return ret;
 }
 
 static enum MHD_Result ops_reply_exit(struct MHD_Connection *c, const struct db_container *ct,
@@ -314,8 +242,13 @@ enum MHD_Result api_container_exec(struct hyperd *hd, struct MHD_Connection *c, 
                 return ret;
         if (strcmp(st.status, "running") != 0)
                 ret = ops_not_running(c, &ct, &st);
-        else
-                ret = exec_run(hd, c, req, ct.id);
+        else {
+                bool handled;
+
+                ret = api_container_exec_io(hd, c, req, ct.id, &handled);
+                if (!handled)
+                        ret = exec_run(hd, c, req, ct.id);
+        }
         db_container_done(&ct);
         return ret;
 }

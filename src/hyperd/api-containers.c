@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container-io.h"
 #include "containers.h"
 #include "hyperd.h"
 #include "json-util.h"
@@ -107,6 +108,8 @@ enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *
         o = r >= 0 ? api_container_json(&ct, &st) : NULL;
         bundle = container_bundle(hd, ct.id, NULL);
         volumes = container_volumes_json(hd, ct.id);
+        if (o)
+                json_object_object_add(o, "tty", json_object_new_boolean(container_config_tty(hd, ct.id)));
         db_container_done(&ct);
         if (r < 0 || !o || !bundle)
                 json_object_put(volumes);

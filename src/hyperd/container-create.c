@@ -2,9 +2,10 @@
 /*
  * POST /v1/containers/run's work: the row first (so that a name is taken
  * once, and a crash part way leaves something `rm` can find), then the
- * network (container-net.c), the rootfs, the bundle, `runv create` with the container's stdout and
- * stderr on ROOT/containers/ID/log (the monitor keeps writing there after
- * hyperd is gone), and `runv start`. Any failure removes all of it.
+ * network (container-net.c), the rootfs, the bundle, `runv create` under
+ * a hyperd-shim that holds the container's stdio and writes
+ * ROOT/containers/ID/log (it outlives hyperd: docs/shim.md), and, for run,
+ * `runv start`. Any failure removes all of it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container-io.h"
 #include "containers.h"
 #include "fd-util.h"
 #include "fs-util.h"
@@ -24,9 +26,9 @@
 #include "json-util.h"
 #include "log.h"
 #include "rootfs.h"
+#include "shim-proto.h"
 #include "volumes.h"
 
-#define CREATE_LOG_TAIL 4096
 #define CREATE_HOST_RESOLV "/etc/resolv.conf"
 #define CREATE_MAX_RESOLV  65536
 
@@ -190,54 +192,34 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
         return create_config(&in, config, ret_error);
 }
 
-/* runv's own message at the end of the log, when create failed before the container wrote anything. */
-static char *create_log_message(const char *path)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        char buf[CREATE_LOG_TAIL + 1], *line;
-        off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
-        ssize_t n;
-
-        if (size < 0)
-                return NULL;
-        n = pread(fd, buf, CREATE_LOG_TAIL, size > CREATE_LOG_TAIL ? size - CREATE_LOG_TAIL : 0);
-        if (n <= 0)
-                return NULL;
-        buf[n] = '\0';
-        while (n > 0 && buf[n - 1] == '\n')
-                buf[--n] = '\0';
-        line = strrchr(buf, '\n');
-        line = line ? line + 1 : buf;
-        return strdup(strncmp(line, "runv: ", 6) == 0 ? line + 6 : line);
-}
-
-static int create_runv_create(struct hyperd *hd, const char *id, char **ret_error)
+/*
+ * runv create under a hyperd-shim of the container's own, which holds its
+ * stdio from then on (a pty with a tty; pipes without) and writes B/log.
+ */
+static int create_runv_create(struct hyperd *hd, const struct container_run *run, const char *id, char **ret_error)
 {
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *log_path = container_bundle(hd, id, "log"),
-                            *pid = container_bundle(hd, id, "pid"), *msg = NULL;
-        char *args[] = {(char *)"create", (char *)"--bundle", bundle, (char *)"--pid-file", pid, (char *)id, NULL};
-        struct runv_driver d = {.runv = hd->runv, .root = hd->config->runv_root};
-        struct runv_call call = {.args = args, .cancel_fd = -1};
-        _cleanup_close_ int fd = -1;
-        struct runv_result res;
+                            *pid = container_bundle(hd, id, "pid"), *error = NULL;
+        char *args[] = {(char *)"create", (char *)"--bundle", bundle, (char *)"--pid-file", pid,
+                        (char *)"--console-socket", (char *)SHIM_CONSOLE_SOCKET, (char *)id, NULL};
+        struct shim_options o = {.dir = bundle, .log = log_path, .tty = run->tty, .stdin_open = run->stdin_open,
+                                 .stdin_once = run->stdin_once, .ready_on_exit = true};
         int r;
 
         if (!bundle || !log_path || !pid)
                 return -ENOMEM;
-        fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd < 0)
-                return create_error(ret_error, -errno, "cannot make %s: %m", log_path);
-        call.out_fd = call.err_fd = fd;
-        r = runv_driver_run(&d, &call, &res);
+        if (!run->tty) {
+                args[5] = (char *)id;
+                args[6] = NULL;
+        }
+        r = container_shim_start(hd, &o, args, &error);
         if (r < 0)
-                return create_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
-        if (res.status == 0)
-                return 0;
-        msg = create_log_message(log_path);
-        return create_error(ret_error, -EIO, "cannot create the container: %s", msg ? msg : "runv create failed");
+                return create_error(ret_error, r, "cannot create the container: %s",
+                                    error ? error : "runv create failed");
+        return 0;
 }
 
-static int create_runv_start(struct hyperd *hd, const char *id, char **ret_error)
+int container_start(struct hyperd *hd, const char *id, char **ret_error)
 {
         char *args[] = {(char *)"start", (char *)id, NULL};
         struct runv_driver d = {.runv = hd->runv, .root = hd->config->runv_root};
@@ -272,12 +254,10 @@ static int create_all(struct hyperd *hd, struct image_store *s, const struct con
         if (r >= 0)
                 r = create_bundle(hd, s, run, ic, id, image_id, netns, a.s_addr != INADDR_ANY ? addr : NULL, cv, ret_error);
         if (r >= 0)
-                r = create_runv_create(hd, id, ret_error);
+                r = create_runv_create(hd, run, id, ret_error);
         /* Block volumes are hot-plugged into the created VM, mounted before the process starts. */
         if (r >= 0)
                 r = container_volumes_attach(hd, id, cv, ret_error);
-        if (r >= 0)
-                r = create_runv_start(hd, id, ret_error);
         return r;
 }
 
@@ -296,8 +276,8 @@ static int create_image(struct image_store *s, const char *ref, char **ret_id, s
         return r;
 }
 
-int container_create(struct hyperd *hd, const struct container_run *run, char **ret_id, char **ret_name,
-                     char **ret_error)
+int container_make(struct hyperd *hd, const struct container_run *run, bool start, char **ret_id, char **ret_name,
+                   char **ret_error)
 {
         _cleanup_(image_store_closep) struct image_store *s = NULL;
         _cleanup_(image_config_freep) struct image_config *ic = NULL;
@@ -325,13 +305,22 @@ int container_create(struct hyperd *hd, const struct container_run *run, char **
         if (r < 0)
                 return r;
         r = create_all(hd, s, run, ic, id, image_id, &cv, ret_error);
+        if (r >= 0 && start)
+                r = container_start(hd, id, ret_error);
         if (r < 0) {
                 log_warning("container %s: %s; removing what was made", id, ret_error && *ret_error ? *ret_error : "");
                 container_remove(hd, id, NULL);
                 return r;
         }
-        log_info("container %s (%s) started from %s", id, run->name ? run->name : "", run->image);
+        log_info("container %s (%s) %s from %s", id, run->name ? run->name : "", start ? "started" : "created",
+                 run->image);
         *ret_id = strdup(id);
         *ret_name = run->name ? strdup(run->name) : strndup(id, 12);
         return *ret_id && *ret_name ? 0 : -ENOMEM;
+}
+
+int container_create(struct hyperd *hd, const struct container_run *run, char **ret_id, char **ret_name,
+                     char **ret_error)
+{
+        return container_make(hd, run, true, ret_id, ret_name, ret_error);
 }

@@ -97,7 +97,8 @@ static int run_check_keys(struct json_object *o, char **ret_error)
 {
         static const char *const known[] = {"image",   "name",     "workdir", "user",   "cmd",  "entrypoint",
                                             "env",     "rm",       "publish", "network", "dns", "add_host",
-                                            "volumes", "memory",   "cpus",    "ip",      "gateway"};
+                                            "volumes", "memory",   "cpus",    "ip",      "gateway",
+                                            "tty",     "stdin",    "stdin_once"};
 
         json_object_object_foreach(o, key, val)
         {
@@ -323,6 +324,24 @@ static int run_resources(struct json_object *o, struct container_run *ret, char 
         return r;
 }
 
+static int run_io_flags(struct json_object *o, struct container_run *ret, char **ret_error)
+{
+        static const char *const keys[] = {"tty", "stdin", "stdin_once"};
+        bool *flags[] = {&ret->tty, &ret->stdin_open, &ret->stdin_once};
+
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+                int r = json_get_bool(o, keys[i], flags[i]);
+
+                if (r == -EINVAL)
+                        return spec_error(ret_error, -EINVAL, "\"%s\" must be true or false", keys[i]);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        if (ret->stdin_once && !ret->stdin_open)
+                return spec_error(ret_error, -EINVAL, "\"stdin_once\" needs \"stdin\": true");
+        return 0;
+}
+
 static int run_fields(struct json_object *o, struct container_run *ret, char **ret_error)
 {
         int r;
@@ -363,7 +382,9 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
         r = json_get_bool(o, "rm", &ret->auto_remove);
         if (r == -EINVAL)
                 return spec_error(ret_error, -EINVAL, "\"rm\" must be true or false");
-        return r == -ENOENT ? 0 : r;
+        if (r < 0 && r != -ENOENT)
+                return r;
+        return run_io_flags(o, ret, ret_error);
 }
 
 int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error)
@@ -590,7 +611,7 @@ static int spec_process(struct json_object *spec, const struct container_spec_in
         json_object_object_add(user, "uid", json_object_new_int64(in->uid));
         json_object_object_add(user, "gid", json_object_new_int64(in->gid));
         json_object_object_add(proc, "user", user);
-        json_object_object_add(proc, "terminal", json_object_new_boolean(false));
+        json_object_object_add(proc, "terminal", json_object_new_boolean(in->run && in->run->tty));
         json_object_object_add(proc, "args", spec_strv(args));
         json_object_object_add(proc, "env", spec_env(in->image, in->run));
         json_object_object_add(proc, "cwd", json_object_new_string(cwd));

@@ -45,6 +45,9 @@ struct container_run {
         char *tap;         /* "network": "tap:NAME": the user's tap NAME is the VM's NIC; NULL: none */
         char *ip;          /* "ip": "A.B.C.D/N" with bridge or tap, NULL: no address */
         char *gateway;     /* "gateway": the default route's next hop with ip, NULL: no route */
+        bool tty;          /* "tty": a terminal (process.terminal), held by hyperd-shim */
+        bool stdin_open;   /* "stdin": the process's stdin is open for attached clients */
+        bool stdin_once;   /* "stdin_once": closed when the first attached client's input ends */
 };
 
 int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "container-spec.h"
+#include "container-io.h"
 #include "containers.h"
 #include "fd-util.h"
 #include "fs-util.h"
@@ -221,6 +222,8 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
         runv_result_done(&res);
         if (r < 0)
                 return r;
+        /* The monitor is gone, so its output has ended: the shim writes the last of it and ends. */
+        container_shim_wait(bundle, 5000);
         container_net_remove(hd, id);
         r = image_store_open(hd->config->root, &s, ret_error);
         if (r < 0)

@@ -45,6 +45,11 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error);
 /* Makes and starts a container; *ret_id gets its id. On failure nothing of it is left. */
 int container_create(struct hyperd *hd, const struct container_run *run, char **ret_id, char **ret_name,
                      char **ret_error);
+/* Makes a container, and starts it when start is true (container_create), else leaves it created. */
+int container_make(struct hyperd *hd, const struct container_run *run, bool start, char **ret_id, char **ret_name,
+                   char **ret_error);
+/* runv start: a created container's process begins. */
+int container_start(struct hyperd *hd, const char *id, char **ret_error);
 
 /* container-net.c: the container's network namespace, veth and published ports on hyperd's bridge. */
 #define CONTAINER_NET_POD_ID_LEN 32

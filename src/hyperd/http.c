@@ -39,6 +39,12 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_VOLUMES_CREATE] = api_volumes_create,
         [ROUTE_VOLUME_INSPECT] = api_volume_inspect,
         [ROUTE_VOLUME_DELETE] = api_volume_delete,
+        [ROUTE_CONTAINERS_CREATE] = api_containers_create,
+        [ROUTE_CONTAINER_START] = api_container_start,
+        [ROUTE_CONTAINER_ATTACH] = api_container_attach,
+        [ROUTE_CONTAINER_RESIZE] = api_container_resize,
+        [ROUTE_EXEC_INSPECT] = api_exec_inspect,
+        [ROUTE_EXEC_RESIZE] = api_exec_resize,
 };
 
 int http_status_from_errno(int r)

@@ -29,6 +29,7 @@ struct hyperd {
         char *upload_dir; /* ROOT/hyperd/tmp: uploads and archives being saved */
         char *kernel, *initrd; /* what pods would boot, or NULL */
         char *runv; /* the runv binary containers run with, or NULL */
+        char *shim; /* hyperd-shim, the holder of each container's stdio (docs/shim.md), or NULL */
         struct netbridge *net; /* the containers' bridge */
         char *netns_dir; /* the containers' network namespaces: SOCKET's folder/netns */
         bool kvm;
@@ -82,8 +83,19 @@ enum MHD_Result api_containers_run(struct hyperd *hd, struct MHD_Connection *c, 
 enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 
-/* api-container-ops.c */
+/* api-container-io.c */
+enum MHD_Result api_containers_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_start(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_attach(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_resize(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_exec_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_exec_resize(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+/* An exec with an upgraded connection or "detach": *handled, and its reply; else the plain exec's turn. */
+enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *c, struct request *req,
+                                      const char *container_id, bool *handled);
+
+/* api-container-ops.c */
 enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_kill(struct hyperd *hd, struct MHD_Connection *c, struct request *req);

@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "guest.h"
 #include "hyperd.h"
+#include "container-io.h"
 #include "containers.h"
 #include "hypervisor.h"
 #include "log.h"
@@ -246,6 +247,8 @@ static int hyperd_open_state(struct hyperd *hd)
                 log_warning("no guest kernel and initrd found: pods will not boot (set HYPER_KERNEL and HYPER_INITRD)");
         if (runv_driver_find(&hd->runv) < 0)
                 log_warning("no runv found beside hyperd: containers will not run (set HYPER_RUNV)");
+        if (container_shim_find(&hd->shim) < 0)
+                log_warning("no hyperd-shim found beside hyperd: containers will not run (set HYPER_SHIM)");
         hd->kvm = hypervisor_kvm_usable();
         hd->started = time(NULL);
         return 0;
@@ -262,7 +265,7 @@ static void hyperd_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static struct MHD_Daemon *hyperd_start_http(struct hyperd *hd, int fd)
 {
-        return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+        return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_UPGRADE |
                                         MHD_USE_ERROR_LOG,
                                 0, NULL, NULL, http_handle, hd,
                                 MHD_OPTION_EXTERNAL_LOGGER, hyperd_mhd_log, NULL,
@@ -306,6 +309,7 @@ static void hyperd_done(struct hyperd *hd)
         free(hd->upload_dir);
         free(hd->kernel);
         free(hd->runv);
+        free(hd->shim);
         free(hd->initrd);
         free(hd->netns_dir);
         netbridge_free(hd->net);

@@ -31,6 +31,7 @@ static const struct router_entry router_table[] = {
         { "DELETE", API_PREFIX "/images/*", ROUTE_IMAGE_DELETE, false },
         { "GET", API_PREFIX "/containers", ROUTE_CONTAINERS_LIST, false },
         { "POST", API_PREFIX "/containers/run", ROUTE_CONTAINERS_RUN, false, true },
+        { "POST", API_PREFIX "/containers/create", ROUTE_CONTAINERS_CREATE, false, true },
         { "GET", API_PREFIX "/containers/*/json", ROUTE_CONTAINER_INSPECT, false },
         { "GET", API_PREFIX "/containers/*/logs", ROUTE_CONTAINER_LOGS, false },
         { "POST", API_PREFIX "/containers/*/wait", ROUTE_CONTAINER_WAIT, false },
@@ -38,6 +39,11 @@ static const struct router_entry router_table[] = {
         { "POST", API_PREFIX "/containers/*/kill", ROUTE_CONTAINER_KILL, false },
         { "POST", API_PREFIX "/containers/*/exec", ROUTE_CONTAINER_EXEC, false, true },
         { "POST", API_PREFIX "/containers/*/volumes", ROUTE_CONTAINER_VOLUME_ATTACH, false, true },
+        { "POST", API_PREFIX "/containers/*/start", ROUTE_CONTAINER_START, false },
+        { "POST", API_PREFIX "/containers/*/attach", ROUTE_CONTAINER_ATTACH, false },
+        { "POST", API_PREFIX "/containers/*/resize", ROUTE_CONTAINER_RESIZE, false },
+        { "GET", API_PREFIX "/exec/*/json", ROUTE_EXEC_INSPECT, false },
+        { "POST", API_PREFIX "/exec/*/resize", ROUTE_EXEC_RESIZE, false },
         { "DELETE", API_PREFIX "/containers/*", ROUTE_CONTAINER_DELETE, false },
         { "GET", API_PREFIX "/volumes", ROUTE_VOLUMES_LIST, false },
         { "POST", API_PREFIX "/volumes/create", ROUTE_VOLUMES_CREATE, false, true },
@@ -59,6 +65,9 @@ static const char *const route_names[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_VOLUME_ATTACH] = "container-volume-attach",
         [ROUTE_VOLUMES_LIST] = "volumes-list", [ROUTE_VOLUMES_CREATE] = "volumes-create",
         [ROUTE_VOLUME_INSPECT] = "volume-inspect", [ROUTE_VOLUME_DELETE] = "volume-delete",
+        [ROUTE_CONTAINERS_CREATE] = "containers-create", [ROUTE_CONTAINER_START] = "container-start",
+        [ROUTE_CONTAINER_ATTACH] = "container-attach", [ROUTE_CONTAINER_RESIZE] = "container-resize",
+        [ROUTE_EXEC_INSPECT] = "exec-inspect", [ROUTE_EXEC_RESIZE] = "exec-resize",
 };
 
 const char *route_name(enum route_id id)

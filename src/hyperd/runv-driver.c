@@ -30,7 +30,8 @@ int runv_driver_find(char **ret)
         ssize_t n;
 
         if (env && *env)
-                return access(env, X_OK) < 0 ? -errno : (*ret = strdup(env)) ? 0 : -ENOMEM;
+                /* Absolute: hyperd-shim runs it from the container's folder. */
+                return access(env, X_OK) < 0 ? -errno : (*ret = realpath(env, NULL)) ? 0 : -errno;
         n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n < 0)
                 return -errno;

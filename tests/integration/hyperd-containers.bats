@@ -49,7 +49,8 @@ teardown() {
     [ ${#id} -eq 64 ]
     run api POST "/v1/containers/$id/wait"
     [ "${lines[0]}" = "{\"id\":\"$id\",\"exitCode\":4}" ]
-    [ "$(api GET "/v1/containers/${id:0:8}/logs" | head -n 1)" = api ]
+    # Docker's frames: stream 1 (stdout), 0, 0, 0, the length (4), then the line.
+    [ "$(api GET "/v1/containers/${id:0:8}/logs?stderr=0" | head -n 1 | od -An -tx1 | tr -d ' \n')" = 01000000000000046170690a ]
     [ "$(api GET "/v1/containers?all=1" | head -n 1 | jq -r '.[0].exitCode')" = 4 ]
     run api DELETE "/v1/containers/$id"
     [ "${lines[1]}" = 200 ]
@@ -117,9 +118,9 @@ teardown() {
     run hc run nosuch/image
     [ "$status" -eq 125 ]
     [[ "$output" == *"docker.io/nosuch/image:latest"*"pull or load it first"* ]]
-    run hc run -it "$IMG" sh
+    run hc run -it "$IMG" sh < /dev/null
     [ "$status" -eq 125 ]
-    [[ "$output" == *"-i and -t (interactive containers) are not supported yet"* ]]
+    [[ "$output" == *"the input device is not a TTY"* ]]
     run hc run --name 'bad name' "$IMG" true
     [ "$status" -eq 125 ]
     [[ "$output" == *"invalid name \"bad name\""* ]]

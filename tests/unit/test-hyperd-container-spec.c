@@ -61,7 +61,18 @@ static void test_parse(void)
         check_refused("{\"image\":\"x\",\"name\":\"-x\"}", "invalid name");
         check_refused("{\"image\":\"x\",\"name\":\"a/b\"}", "invalid name");
         check_refused("{\"image\":\"x\",\"rm\":\"yes\"}", "\"rm\" must be true or false");
-        check_refused("{\"image\":\"x\",\"tty\":true}", "unknown field \"tty\"");
+        check_refused("{\"image\":\"x\",\"tty\":\"yes\"}", "\"tty\" must be true or false");
+        check_refused("{\"image\":\"x\",\"stdin_once\":true}", "\"stdin_once\" needs \"stdin\": true");
+        check_refused("{\"image\":\"x\",\"interactive\":true}", "unknown field \"interactive\"");
+        {
+                const char *io = "{\"image\":\"x\",\"tty\":true,\"stdin\":true,\"stdin_once\":true}";
+                struct container_run rio = {0};
+                char *err = NULL;
+
+                CHECK_EQ_INT(container_run_parse(io, strlen(io), &rio, &err), 0);
+                CHECK(rio.tty && rio.stdin_open && rio.stdin_once);
+                container_run_done(&rio);
+        }
 }
 
 static void test_limits(void)

@@ -18,7 +18,8 @@ static void check_route(const char *method, const char *path, enum route_id id, 
         CHECK(ref ? r.ref && strcmp(r.ref, ref) == 0 : !r.ref);
         CHECK(r.takes_body == (id == ROUTE_IMAGES_LOAD));
         CHECK(r.json_body == (id == ROUTE_CONTAINERS_RUN || id == ROUTE_CONTAINER_EXEC ||
-                              id == ROUTE_CONTAINER_VOLUME_ATTACH || id == ROUTE_VOLUMES_CREATE));
+                              id == ROUTE_CONTAINER_VOLUME_ATTACH || id == ROUTE_VOLUMES_CREATE ||
+                              id == ROUTE_CONTAINERS_CREATE));
         route_done(&r);
 }
 
@@ -53,6 +54,12 @@ static void test_routes(void)
         check_route("POST", "/v1/containers/web/stop", ROUTE_CONTAINER_STOP, "web");
         check_route("POST", "/v1/containers/web/kill", ROUTE_CONTAINER_KILL, "web");
         check_route("POST", "/v1/containers/web/exec", ROUTE_CONTAINER_EXEC, "web");
+        check_route("POST", "/v1/containers/create", ROUTE_CONTAINERS_CREATE, NULL);
+        check_route("POST", "/v1/containers/web/start", ROUTE_CONTAINER_START, "web");
+        check_route("POST", "/v1/containers/web/attach", ROUTE_CONTAINER_ATTACH, "web");
+        check_route("POST", "/v1/containers/web/resize", ROUTE_CONTAINER_RESIZE, "web");
+        check_route("GET", "/v1/exec/0123abcd/json", ROUTE_EXEC_INSPECT, "0123abcd");
+        check_route("POST", "/v1/exec/0123abcd/resize", ROUTE_EXEC_RESIZE, "0123abcd");
         check_route("DELETE", "/v1/containers/web", ROUTE_CONTAINER_DELETE, "web");
         check_route("POST", "/v1/containers/web/volumes", ROUTE_CONTAINER_VOLUME_ATTACH, "web");
         check_route("GET", "/v1/volumes", ROUTE_VOLUMES_LIST, NULL);
@@ -68,6 +75,7 @@ static void test_routes(void)
         check_refused("GET", "/v1/containers/web/wait", -EOPNOTSUPP);
         check_refused("POST", "/v1/containers/a b/exec", -EINVAL);
         CHECK(strcmp(route_name(ROUTE_CONTAINER_EXEC), "container-exec") == 0);
+        CHECK(strcmp(route_name(ROUTE_CONTAINER_ATTACH), "container-attach") == 0);
 }
 
 static void test_refusals(void)

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hyperd's side of hyperd-shim (shim.c, docs/shim.md): finding it,
+ * starting one for a container or an exec, and reaching its attach socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container-io.h"
+#include "containers.h"
+#include "json-util.h"
+#include "fd-util.h"
+#include "log.h"
+#include "shim-proto.h"
+
+extern char **environ;
+
+#define SHIM_MAX_READY 2048
+
+int container_shim_find(char **ret)
+{
+        static const char *const rel[] = {"hyperd-shim", "../libexec/hyper/hyperd-shim"};
+        const char *env = getenv("HYPER_SHIM");
+        char exe[PATH_MAX], *p;
+        ssize_t n;
+
+        if (env && *env)
+                return (*ret = realpath(env, NULL)) ? 0 : -errno;
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n < 0)
+                return -errno;
+        exe[n] = '\0';
+        dirname(exe);
+        for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+                if (asprintf(&p, "%s/%s", exe, rel[i]) < 0)
+                        return -ENOMEM;
+                if (access(p, X_OK) == 0) {
+                        *ret = p;
+                        return 0;
+                }
+                free(p);
+        }
+        return -ENOENT;
+}
+
+static int io_error(char **ret_error, int r, const char *prefix, const char *msg)
+{
+        if (ret_error && asprintf(ret_error, "%s%s", prefix, msg) < 0)
+                *ret_error = NULL;
+        return r;
+}
+
+/* hyperd-shim OPTIONS -- RUNV --root ROOT ARGS... */
+static char **io_argv(struct hyperd *hd, const struct shim_options *o, char **args)
+{
+        size_t n = 0, i = 0;
+        char **v;
+
+        while (args[n])
+                n++;
+        v = calloc(n + 20, sizeof(char *));
+        if (!v)
+                return NULL;
+        v[i++] = hd->shim;
+        v[i++] = (char *)"--dir";
+        v[i++] = (char *)o->dir;
+        if (o->log) {
+                v[i++] = (char *)"--log";
+                v[i++] = (char *)o->log;
+        }
+        if (o->tty)
+                v[i++] = (char *)"--tty";
+        if (o->stdin_open)
+                v[i++] = (char *)"--stdin";
+        if (o->stdin_once)
+                v[i++] = (char *)"--stdin-once";
+        if (o->wait_attach)
+                v[i++] = (char *)"--wait-attach";
+        if (o->exit_file)
+                v[i++] = (char *)"--exit-file";
+        if (o->ready_on_exit)
+                v[i++] = (char *)"--ready-on-exit";
+        v[i++] = (char *)"--ready-fd";
+        v[i++] = (char *)"3"; /* io_spawn puts it there */
+        v[i++] = (char *)"--";
+        v[i++] = hd->runv;
+        v[i++] = (char *)"--root";
+        v[i++] = hd->config->runv_root;
+        memcpy(v + i, args, n * sizeof(char *));
+        return v;
+}
+
+static int io_spawn(char **argv, int ready_fd, pid_t *ret)
+{
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+        int r;
+
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, ready_fd, 3);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+        r = -posix_spawn(ret, argv[0], &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        return r;
+}
+
+int container_shim_start(struct hyperd *hd, const struct shim_options *o, char **args, char **ret_error)
+{
+        _cleanup_free_ char **argv = NULL;
+        char buf[SHIM_MAX_READY + 1];
+        int ready[2], r, st;
+        size_t len = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (!hd->shim)
+                return io_error(ret_error, -ENOENT, "",
+                                "hyperd found no hyperd-shim to hold the container's I/O (install it beside hyperd, "
+                                "or set HYPER_SHIM)");
+        if (pipe2(ready, O_CLOEXEC) < 0)
+                return -errno;
+        argv = io_argv(hd, o, args);
+        if (!argv) {
+                safe_close(ready[0]);
+                safe_close(ready[1]);
+                return -ENOMEM;
+        }
+        r = io_spawn(argv, ready[1], &pid);
+        safe_close(ready[1]);
+        if (r < 0) {
+                safe_close(ready[0]);
+                return io_error(ret_error, r, "cannot run hyperd-shim: ", strerror(-r));
+        }
+        /* The shim's first process exits at once; its child goes on. */
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        while (len < SHIM_MAX_READY && ((n = read(ready[0], buf + len, SHIM_MAX_READY - len)) > 0 ||
+                                        (n < 0 && errno == EINTR)))
+                len += n > 0 ? (size_t)n : 0;
+        safe_close(ready[0]);
+        buf[len] = '\0';
+        if (strncmp(buf, "ok", 2) == 0)
+                return 0;
+        if (strncmp(buf, "error ", 6) == 0) {
+                const char *m = buf + 6;
+
+                if (strncmp(m, "runv: ", 6) == 0)
+                        m += 6;
+                return io_error(ret_error, -EIO, "", m);
+        }
+        return io_error(ret_error, -EIO, "", "hyperd-shim ended without saying why");
+}
+
+int container_shim_attach(const char *dir, int flags)
+{
+        char hello[2] = {'h', (char)flags};
+        int fd = shim_connect(dir, SHIM_ATTACH_SOCKET, SOCK_SEQPACKET);
+
+        if (fd < 0)
+                return fd;
+        if (flags >= 0 && send(fd, hello, sizeof(hello), MSG_NOSIGNAL) < 0) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int container_shim_resize(const char *dir, unsigned rows, unsigned cols)
+{
+        _cleanup_close_ int fd = container_shim_attach(dir, -1);
+        char msg[5] = {'r'};
+        uint16_t h = (uint16_t)rows, w = (uint16_t)cols;
+
+        if (fd < 0)
+                return fd;
+        memcpy(msg + 1, &h, 2);
+        memcpy(msg + 3, &w, 2);
+        return send(fd, msg, sizeof(msg), MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+void container_shim_wait(const char *dir, int timeout_ms)
+{
+        _cleanup_close_ int fd = container_shim_attach(dir, -1);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+
+        /* The shim closes its clients when it ends. */
+        if (fd >= 0)
+                while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+                        ;
+}
+
+bool container_config_tty(struct hyperd *hd, const char *id)
+{
+        _cleanup_(json_object_putp) struct json_object *o = NULL;
+        _cleanup_free_ char *config = container_bundle(hd, id, "config.json"), *text = NULL;
+        struct json_object *proc, *t;
+        size_t len;
+
+        if (!config || read_full_file(config, 1024 * 1024, &text, &len) < 0 || json_parse_object(text, len, &o) < 0)
+                return false;
+        return json_object_object_get_ex(o, "process", &proc) && json_object_object_get_ex(proc, "terminal", &t) &&
+               json_object_get_boolean(t);
+}

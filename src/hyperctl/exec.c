@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "hyperctl.h"
@@ -94,8 +95,20 @@ static struct json_object *exec_body(const struct exec_opts *o, int argc, char *
                 json_object_object_add(b, "workdir", json_object_new_string(o->workdir));
         if (o->user)
                 json_object_object_add(b, "user", json_object_new_string(o->user));
-        if (o->tty)
+        if (o->tty) {
+                struct winsize ws;
+
                 json_object_object_add(b, "tty", json_object_new_boolean(true));
+                /* The size from the start: runv gives an exec's pty no later resize. */
+                if ((ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) &&
+                    ws.ws_row > 0) {
+                        struct json_object *size = json_object_new_array();
+
+                        json_object_array_add(size, json_object_new_int(ws.ws_row));
+                        json_object_array_add(size, json_object_new_int(ws.ws_col));
+                        json_object_object_add(b, "console_size", size);
+                }
+        }
         if (o->interactive)
                 json_object_object_add(b, "stdin", json_object_new_boolean(true));
         if (o->detach)

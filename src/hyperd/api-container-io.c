@@ -720,10 +720,13 @@ struct exec_body {
         char **cmd, **env;
         const char *workdir, *user;
         bool tty, stdin_, detach;
+        int64_t rows, cols; /* "console_size": [rows, cols], the client's terminal */
 };
 
 static int exec_parse_body(struct request *req, struct json_object **o, struct exec_body *b, const char **ret_error)
 {
+        struct json_object *size;
+
         *b = (struct exec_body){0};
         if (!req->body || json_parse_object(req->body, req->body_len, o) < 0) {
                 *ret_error = "the request needs a JSON body: {\"cmd\": [...]}";
@@ -741,6 +744,20 @@ static int exec_parse_body(struct request *req, struct json_object **o, struct e
                              "\"tty\", \"stdin\" and \"detach\" booleans";
                 return -EINVAL;
         }
+        if (json_object_object_get_ex(*o, "console_size", &size)) {
+                if (!json_object_is_type(size, json_type_array) || json_object_array_length(size) != 2 ||
+                    !json_object_is_type(json_object_array_get_idx(size, 0), json_type_int) ||
+                    !json_object_is_type(json_object_array_get_idx(size, 1), json_type_int)) {
+                        *ret_error = "\"console_size\" must be [rows, columns]";
+                        return -EINVAL;
+                }
+                b->rows = json_object_get_int64(json_object_array_get_idx(size, 0));
+                b->cols = json_object_get_int64(json_object_array_get_idx(size, 1));
+                if (b->rows < 0 || b->rows > 65535 || b->cols < 0 || b->cols > 65535) {
+                        *ret_error = "\"console_size\" must be [rows, columns], each at most 65535";
+                        return -EINVAL;
+                }
+        }
         return 0;
 }
 
@@ -750,41 +767,87 @@ static void exec_body_done(struct exec_body *b)
         strv_free(b->env);
 }
 
-/* runv exec [--tty --console-socket console.sock] [--env K=V]... [--cwd D] [--user U] ID CMD... */
-static char **exec_runv_args(const struct exec_body *b, const char *id)
+/* K=V over the entry of the same key, or appended. */
+static void exec_env_set(struct json_object *env, const char *kv)
 {
-        size_t n = 0, i = 0;
-        char **v;
+        size_t klen = strcspn(kv, "=");
 
-        for (char **p = b->cmd; *p; p++)
-                n++;
-        for (char **p = b->env; p && *p; p++)
-                n += 2;
-        v = calloc(n + 12, sizeof(char *));
-        if (!v)
-                return NULL;
-        v[i++] = (char *)"exec";
-        if (b->tty) {
-                v[i++] = (char *)"--tty";
-                v[i++] = (char *)"--console-socket";
-                v[i++] = (char *)SHIM_CONSOLE_SOCKET;
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *e = json_object_get_string(json_object_array_get_idx(env, i));
+
+                if (e && strncmp(e, kv, klen) == 0 && e[klen] == '=') {
+                        json_object_array_put_idx(env, i, json_object_new_string(kv));
+                        return;
+                }
         }
-        for (char **p = b->env; p && *p; p++) {
-                v[i++] = (char *)"--env";
-                v[i++] = *p;
+        json_object_array_add(env, json_object_new_string(kv));
+}
+
+/*
+ * DIR/process.json for runv exec --process: the container's own process
+ * (its env, cwd and user) with the command, env, workdir and user given;
+ * a user by name is looked up in the container's /etc/passwd, and a tty
+ * gets the client's size from the start (runv sends no later resize of an
+ * exec's pty to the guest).
+ */
+static int exec_process_file(struct hyperd *hd, const char *container_id, const struct exec_body *b,
+                             const char *path, char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *spec = NULL;
+        _cleanup_free_ char *config = container_bundle(hd, container_id, "config.json"), *text = NULL;
+        struct json_object *proc, *root, *rp, *args = json_object_new_array(), *env, *cwd = NULL;
+        const char *out;
+        size_t len;
+        int r;
+
+        if (!config || !args) {
+                json_object_put(args);
+                return -ENOMEM;
         }
-        if (b->workdir) {
-                v[i++] = (char *)"--cwd";
-                v[i++] = (char *)b->workdir;
+        r = read_full_file(config, 1024 * 1024, &text, &len);
+        if (r < 0 || json_parse_object(text, len, &spec) < 0 || !json_object_object_get_ex(spec, "process", &proc) ||
+            !json_object_object_get_ex(spec, "root", &root) || !json_object_object_get_ex(root, "path", &rp)) {
+                json_object_put(args);
+                return r < 0 ? r : -EBADMSG;
         }
+        for (char **a = b->cmd; *a; a++)
+                json_object_array_add(args, json_object_new_string(*a));
+        json_object_object_add(proc, "args", args);
+        if (!json_object_object_get_ex(proc, "env", &env) || !json_object_is_type(env, json_type_array)) {
+                env = json_object_new_array();
+                json_object_object_add(proc, "env", env);
+        }
+        for (char **e = b->env; e && *e; e++)
+                exec_env_set(env, *e);
+        if (b->workdir)
+                json_object_object_add(proc, "cwd", json_object_new_string(b->workdir));
+        else if (!json_object_object_get_ex(proc, "cwd", &cwd))
+                json_object_object_add(proc, "cwd", json_object_new_string("/"));
+        json_object_object_add(proc, "terminal", json_object_new_boolean(b->tty));
         if (b->user) {
-                v[i++] = (char *)"--user";
-                v[i++] = (char *)b->user;
+                _cleanup_close_ int fd = open(json_object_get_string(rp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct json_object *u = json_object_new_object();
+                uint32_t uid, gid;
+
+                r = fd < 0 ? -errno : container_user(fd, b->user, &uid, &gid, ret_error);
+                if (r < 0 || !u) {
+                        json_object_put(u);
+                        return r < 0 ? r : -ENOMEM;
+                }
+                json_object_object_add(u, "uid", json_object_new_int64(uid));
+                json_object_object_add(u, "gid", json_object_new_int64(gid));
+                json_object_object_add(proc, "user", u);
         }
-        v[i++] = (char *)id;
-        for (char **p = b->cmd; *p; p++)
-                v[i++] = *p;
-        return v;
+        json_object_object_del(proc, "consoleSize");
+        if (b->tty && b->rows > 0 && b->cols > 0) {
+                struct json_object *cs = json_object_new_object();
+
+                json_object_object_add(cs, "height", json_object_new_int64(b->rows));
+                json_object_object_add(cs, "width", json_object_new_int64(b->cols));
+                json_object_object_add(proc, "consoleSize", cs);
+        }
+        out = json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return out ? write_file_atomic(path, out, strlen(out), 0600) : -ENOMEM;
 }
 
 static int exec_new_id(char ret[EXEC_ID_LEN + 1])
@@ -802,8 +865,7 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
                                       const char *container_id, bool *handled)
 {
         _cleanup_(json_object_putp) struct json_object *o = NULL, *reply = NULL;
-        _cleanup_free_ char **args = NULL;
-        _cleanup_free_ char *dir = NULL, *bundle = container_bundle(hd, container_id, NULL);
+        _cleanup_free_ char *dir = NULL, *process = NULL, *bundle = container_bundle(hd, container_id, NULL);
         struct exec_body b;
         struct shim_options so = {0};
         const char *error = NULL;
@@ -815,8 +877,10 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
         *handled = false;
         if (exec_parse_body(req, &o, &b, &error) < 0) {
                 exec_body_done(&b);
-                /* The plain exec gives the same message. */
-                return MHD_NO;
+                if (!upgrade && !(o && json_object_object_get_ex(o, "detach", NULL)))
+                        return MHD_NO; /* the plain exec gives the same message */
+                *handled = true;
+                return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", error);
         }
         if (!upgrade && !b.detach) {
                 exec_body_done(&b);
@@ -827,12 +891,20 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
                 exec_body_done(&b);
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"detach\" and an upgraded connection exclude each other");
         }
-        args = exec_runv_args(&b, container_id);
-        if (!bundle || !args || exec_new_id(eid) < 0 || asprintf(&dir, "%s/exec/%s", bundle, eid) < 0) {
+        if (!bundle || exec_new_id(eid) < 0 || asprintf(&dir, "%s/exec/%s", bundle, eid) < 0 ||
+            asprintf(&process, "%s/process.json", dir) < 0) {
                 exec_body_done(&b);
                 return MHD_NO;
         }
+        char *args[] = {(char *)"exec", (char *)"--process", process, (char *)"--console-socket",
+                        (char *)SHIM_CONSOLE_SOCKET, (char *)container_id, NULL};
+        if (!b.tty) {
+                args[3] = (char *)container_id;
+                args[4] = NULL;
+        }
         r = mkdir_p(dir, 0700);
+        if (r >= 0)
+                r = exec_process_file(hd, container_id, &b, process, &serror);
         so = (struct shim_options){.dir = dir, .tty = b.tty, .stdin_open = b.stdin_ && upgrade,
                                    .stdin_once = b.stdin_ && upgrade, .wait_attach = upgrade, .exit_file = true};
         if (r >= 0)

@@ -18,6 +18,10 @@
  * DIR/attach.sock (shim-proto.h) to any number of clients. It exits when
  * the output has ended and PROGRAM has been reaped. docs/shim.md.
  *
+ * --wait-attach: PROGRAM starts once the first client says hello (an
+ * exec hyperd attaches to, so no output comes before anyone listens); the
+ * shim gives up after a minute without one.
+ *
  * --ready-fd: where hyperd waits for "ok" or "error MESSAGE": at once
  * (the socket listens), or with --ready-on-exit once PROGRAM has exited
  * (runv create: its status and its last line on stderr).
@@ -48,6 +52,7 @@
 
 #define SHIM_MAX_CLIENTS 128
 #define SHIM_LAST_LINE   512
+#define SHIM_ATTACH_TIMEOUT 60 /* seconds --wait-attach waits for its first client */
 
 struct shim_client {
         int fd;
@@ -73,6 +78,7 @@ struct shim {
         pid_t child;  /* 0: not started yet, -1: reaped */
         int child_fd; /* its pidfd */
         int status;
+        time_t give_up; /* with --wait-attach: when to stop waiting for the first client */
 
         char line[SHIM_LAST_LINE]; /* the stderr line being read, and the last complete one */
         size_t line_len;
@@ -485,7 +491,17 @@ static int shim_loop(struct shim *s)
                         p[n++] = (struct pollfd){.fd = s->clients[i].fd,
                                                  .events = (s->in_len > 0 ? 0 : POLLIN) |
                                                            (s->clients[i].pending ? POLLOUT : 0)};
-                if (poll(p, n, s->child > 0 && s->child_fd < 0 ? 100 : -1) < 0) {
+                int timeout = s->child > 0 && s->child_fd < 0 ? 100 : -1;
+
+                /* Nobody came to the exec it waits for (hyperd died before it attached): give up. */
+                if (s->child == 0) {
+                        time_t left = s->give_up - time(NULL);
+
+                        if (left <= 0)
+                                return -ETIMEDOUT;
+                        timeout = (int)left * 1000;
+                }
+                if (poll(p, n, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
@@ -598,6 +614,7 @@ int main(int argc, char **argv)
         safe_close(null);
         snprintf(pid, sizeof(pid), "%d", (int)getpid());
         write_file_atomic(SHIM_PID_FILE, pid, strlen(pid), 0644);
+        s.give_up = time(NULL) + SHIM_ATTACH_TIMEOUT;
         if (!s.wait_attach && shim_spawn(&s) < 0)
                 shim_fail(&s, "cannot start %s: %m", s.argv[0]);
         if (!s.ready_on_exit)

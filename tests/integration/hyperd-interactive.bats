@@ -84,10 +84,13 @@ hct_script() {
     [[ "$output" == *"only a created container can be started"* ]]
     hc rm c
     hc run -d --name e "$IMG" sh -c 'while [ ! -e /tmp/d ]; do sleep 0.1; done; echo saw-d; sleep 600'
-    hct_script $'echo exec-$((2*21)) > /tmp/x; cat /tmp/x\nexit 5' exec -it e sh
+    HCT_SIZE="33 111" hct_script $'echo exec-$((2*21)) > /tmp/x; cat /tmp/x; stty size; echo uid-$(id -u)\nexit 5' exec -it -u user e sh
     echo "$output"
     [ "$status" -eq 5 ]
     [[ "$output" == *exec-42* ]]
+    # The terminal's size, and a user by name from the image's /etc/passwd.
+    [[ "$output" == *"33 111"* ]]
+    [[ "$output" == *uid-1000* ]]
     # -d: hyperctl returns at once, the command goes on; its effect shows. (Not with execs
     # started at the same moment: runv's monitor loses the guest then, a bug of its own.)
     run hc exec -d e sh -c 'sleep 1; echo detached > /tmp/d'

@@ -2,7 +2,7 @@
 /*
  * hyperctl volume create|ls|inspect|rm: named volumes hyperd keeps; and
  * hyperctl volume attach: a disk image file hot-plugged into a running
- * container and mounted in it (a block volume).
+ * container and mounted in it (a block volume); detach undoes it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 
 #define VOLUME_USAGE                                                                                                  \
         "usage: hyperctl volume create [NAME] | ls [-q] | inspect NAME... | rm NAME... |\n"                           \
-        "       attach [--format raw|qcow2] CONTAINER FILE:/PATH[:ro|rw]"
+        "       attach [--format raw|qcow2] CONTAINER FILE:/PATH[:ro|rw] | detach CONTAINER /PATH"
 
 static int volume_create(int argc, char **argv)
 {
@@ -159,6 +159,22 @@ static int volume_attach(int argc, char **argv)
         return 0;
 }
 
+static int volume_detach(int argc, char **argv)
+{
+        _cleanup_free_ char *base = NULL, *dest = NULL, *path = NULL;
+
+        if (argc != 3)
+                return hc_usage_error("usage: hyperctl volume detach CONTAINER /PATH");
+        base = hc_container_path(argv[1], "volumes");
+        dest = hc_escape(argv[2]);
+        if (!base || !dest || asprintf(&path, "%s?destination=%s", base, dest) < 0)
+                return hc_error("out of memory");
+        if (hc_call_json("DELETE", path, NULL, NULL) != 0)
+                return HC_EXIT_FAILURE;
+        printf("%s\n", argv[2]);
+        return 0;
+}
+
 int hc_cmd_volume(int argc, char **argv)
 {
         static const struct {
@@ -167,7 +183,7 @@ int hc_cmd_volume(int argc, char **argv)
         } subs[] = {
                 {"create", volume_create}, {"ls", volume_ls},         {"list", volume_ls},
                 {"inspect", volume_inspect}, {"rm", volume_rm},       {"remove", volume_rm},
-                {"attach", volume_attach},
+                {"attach", volume_attach}, {"detach", volume_detach},
         };
 
         if (argc < 2)

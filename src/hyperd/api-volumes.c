@@ -182,3 +182,33 @@ enum MHD_Result api_container_volume_attach(struct hyperd *hd, struct MHD_Connec
                 return http_reply_errno(c, r, error, "cannot attach the volume");
         return http_reply_json(c, MHD_HTTP_CREATED, o);
 }
+
+enum MHD_Result api_container_volume_detach(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+{
+        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+        const char *dest = http_query(c, "destination");
+        struct container_status st;
+        struct db_container ct;
+        char *error = NULL;
+        int r;
+
+        if (!o)
+                return MHD_NO;
+        if (!dest || !*dest)
+                return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
+                                        "the query needs destination: the path of the block volume in the container");
+        r = api_container_lookup(hd, req->route.ref, &ct, &error);
+        if (r < 0)
+                return http_reply_errno(c, r, error, "cannot find the container");
+        r = container_state(hd, ct.id, &st);
+        if (r >= 0)
+                r = container_block_detach(hd, ct.id, dest, container_is_live(&st), &error);
+        if (r >= 0) {
+                json_object_object_add(o, "id", json_object_new_string(ct.id));
+                json_object_object_add(o, "volumes", container_volumes_json(hd, ct.id));
+        }
+        db_container_done(&ct);
+        if (r < 0)
+                return http_reply_errno(c, r, error, "cannot detach the volume");
+        return http_reply_json(c, MHD_HTTP_OK, o);
+}

@@ -35,6 +35,7 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_EXEC] = api_container_exec,
         [ROUTE_CONTAINER_DELETE] = api_container_delete,
         [ROUTE_CONTAINER_VOLUME_ATTACH] = api_container_volume_attach,
+        [ROUTE_CONTAINER_VOLUME_DETACH] = api_container_volume_detach,
         [ROUTE_VOLUMES_LIST] = api_volumes_list,
         [ROUTE_VOLUMES_CREATE] = api_volumes_create,
         [ROUTE_VOLUME_INSPECT] = api_volume_inspect,

@@ -106,5 +106,6 @@ enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, 
 enum MHD_Result api_volume_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_volume_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_volume_attach(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_volume_detach(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 /* The client's socket, for a handler that blocks to notice the client has gone; -1 if unknown. */
 int http_connection_fd(struct MHD_Connection *c);

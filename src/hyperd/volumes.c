@@ -297,6 +297,50 @@ void container_volumes_done(struct container_volumes *cv)
         *cv = (struct container_volumes){0};
 }
 
+/* runv umount-block: the guest unmounts it, the monitor unplugs it. */
+static int vol_runv_umount(struct hyperd *hd, const char *id, const char *destination, char **ret_error)
+{
+        char *args[] = {(char *)"umount-block", (char *)id, (char *)destination, NULL};
+        struct runv_driver d = {.runv = hd->runv, .root = hd->config->runv_root};
+        struct runv_call call = {.args = args, .out_fd = -1, .err_fd = -1, .max = 65536, .cancel_fd = -1};
+        struct runv_result res;
+        int r;
+
+        r = runv_driver_run(&d, &call, &res);
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+        if (res.status != 0)
+                r = vol_error(ret_error, -EBUSY, "cannot detach %s: %s", destination,
+                              runv_result_message(&res) ? runv_result_message(&res) : "runv umount-block failed");
+        runv_result_done(&res);
+        return r;
+}
+
+int container_block_detach(struct hyperd *hd, const char *id, const char *destination, bool live,
+                           char **ret_error)
+{
+        struct db_container_volume *a = NULL;
+        bool found = false;
+        size_t n = 0;
+        int r;
+
+        r = db_container_volumes(hd->db, id, NULL, NULL, &a, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                found = found || (strcmp(a[i].kind, "block") == 0 && strcmp(a[i].destination, destination) == 0);
+        db_container_volume_free_array(a, n);
+        if (!found)
+                return vol_error(ret_error, -ENOENT, "the container has no block volume at %.200s", destination);
+        /* A container that is not live has no VM: the disk is free already. */
+        if (live && (r = vol_runv_umount(hd, id, destination, ret_error)) < 0)
+                return r;
+        r = db_container_volume_remove(hd->db, id, destination);
+        if (r >= 0)
+                log_info("container %s: the block volume at %s detached", id, destination);
+        return r;
+}
+
 /* runv mount-block: the monitor hot-plugs the file and has the guest mount it. */
 static int vol_runv_mount(struct hyperd *hd, const char *id, const char *file, const char *destination,
                           const char *format, bool readonly, char **ret_error)

@@ -63,5 +63,12 @@ void container_volumes_done(struct container_volumes *cv);
  */
 int container_block_attach(struct hyperd *hd, const char *id, const char *file, const char *destination,
                            const char *format, bool readonly, char **ret_error);
+/*
+ * Undoes container_block_attach(): in a live container the guest unmounts
+ * it (-EBUSY with its message when a process uses it) and the disk is
+ * unplugged; the record goes. -ENOENT when no block volume is there.
+ */
+int container_block_detach(struct hyperd *hd, const char *id, const char *destination, bool live,
+                           char **ret_error);
 /* The container's volumes as JSON, for inspect. */
 struct json_object *container_volumes_json(struct hyperd *hd, const char *id);

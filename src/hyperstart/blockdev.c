@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,6 +247,96 @@ int blockdev_mount(struct agent *a, struct request *req)
         r = blockdev_parse(a, req, &b);
         if (r >= 0 && a->opts.sandbox)
                 r = blockdev_do(&b, req);
+        free(b.destination);
+        return r;
+}
+
+/* Runs fn in a child that sees the container's files as "/": its mount namespace, or a chroot to its root. */
+static int blockdev_in_container(const struct container *c, int (*fn)(void *), void *userdata)
+{
+        _cleanup_close_ int ns = -1;
+        char path[64];
+        pid_t pid;
+        int status;
+
+        if (c->init_pid > 0) {
+                snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->init_pid);
+                ns = open(path, O_RDONLY | O_CLOEXEC);
+                if (ns < 0)
+                        return -errno;
+        }
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int r;
+
+                if (ns >= 0 ? setns(ns, CLONE_NEWNS) < 0 : chroot(c->root) < 0 || chdir("/") < 0)
+                        _exit(errno);
+                r = fn(userdata);
+                _exit(r < 0 ? -r : 0);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (!WIFEXITED(status))
+                return -EINTR;
+        return -WEXITSTATUS(status);
+}
+
+struct blockdev_umount {
+        const char *destination;
+        dev_t dev;
+};
+
+/* Only the disk's own file system is unmounted: whatever else a symlink of the rootfs may name is left. */
+static int blockdev_umount_in(void *userdata)
+{
+        const struct blockdev_umount *u = userdata;
+        struct stat st;
+
+        if (lstat(u->destination, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_dev != u->dev)
+                return -ENOENT;
+        /* <sys/mount.h> clashes with <linux/mount.h> in glibc 2.36: the raw call, 8 is UMOUNT_NOFOLLOW. */
+        if (syscall(SYS_umount2, u->destination, 8) < 0)
+                return -errno;
+        return 0;
+}
+
+static int blockdev_unmount_do(struct blockdev_req *b, struct request *req)
+{
+        struct blockdev_umount u = {.destination = b->destination};
+        char name[64], dev[96];
+        struct stat st;
+        int r;
+
+        r = blockdev_find_once(b->serial, name);
+        if (r < 0)
+                return request_fail(req, r, "no disk with serial %s", b->serial);
+        snprintf(dev, sizeof(dev), "/dev/%s", name);
+        if (stat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
+                return request_fail(req, -ENODEV, "%s is not a block device", dev);
+        u.dev = st.st_rdev;
+        r = blockdev_in_container(b->c, blockdev_umount_in, &u);
+        if (r == -ENOENT)
+                return request_fail(req, r, "the disk %s is not mounted at %s", b->serial, b->destination);
+        if (r == -EBUSY)
+                return request_fail(req, r, "%s is busy: a process of the container uses it", b->destination);
+        if (r < 0)
+                return request_fail(req, r, "cannot unmount %s: %s", b->destination, strerror(-r));
+        log_info("Disk %s (%s) unmounted from %s in container %s", dev, b->serial, b->destination, b->c->id);
+        return 0;
+}
+
+int blockdev_unmount(struct agent *a, struct request *req)
+{
+        struct blockdev_req b = {0};
+        int r;
+
+        r = blockdev_parse(a, req, &b);
+        if (r >= 0 && a->opts.sandbox)
+                r = blockdev_unmount_do(&b, req);
         free(b.destination);
         return r;
 }

@@ -15,3 +15,5 @@
 #define BLOCKDEV_MAX_SERIAL 20
 
 int blockdev_mount(struct agent *a, struct request *req);
+/* UNMOUNT: the disk's file system at destination, unmounted (it must be the disk's, and not busy). */
+int blockdev_unmount(struct agent *a, struct request *req);

@@ -277,6 +277,7 @@ static const struct {
         { HYPER_AGENT_PING, request_ping },
         { HYPER_AGENT_NETWORK, request_network },
         { HYPER_AGENT_MOUNT, blockdev_mount },
+        { HYPER_AGENT_UNMOUNT, blockdev_unmount },
 };
 
 static int request_parse_body(struct request *req, const uint8_t *payload, size_t len)

@@ -349,6 +349,26 @@ int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error)
         return r;
 }
 
+int pod_unmount_disk(struct pod *pod, const char *disk_id, const char *container, const char *destination,
+                     char **ret_error)
+{
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        json_object_object_add(req, "container", json_object_new_string(container));
+        json_object_object_add(req, "serial", json_object_new_string(disk_id));
+        json_object_object_add(req, "destination", json_object_new_string(destination));
+        r = pod_call(pod, HYPER_AGENT_UNMOUNT, req, "cannot unmount the disk", ret_error, NULL);
+        if (r < 0)
+                return r;
+        r = pod->vm->ops->unplug_disk(pod->vm, disk_id);
+        if (r < 0)
+                return pod_errorf(ret_error, r, "cannot unplug the disk: %s", strerror(-r));
+        return 0;
+}
+
 int pod_remove_container(struct pod *pod, const char *id)
 {
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();

@@ -89,6 +89,9 @@ struct pod_disk {
         const char *fstype;
 };
 int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error);
+/* Has the guest unmount what pod_mount_disk() mounted (UNMOUNT), then unplugs the disk. */
+int pod_unmount_disk(struct pod *pod, const char *disk_id, const char *container, const char *destination,
+                     char **ret_error);
 
 struct pod_stdio {
         uint32_t in, out, err; /* stream ids, 0 for /dev/null */

@@ -146,6 +146,12 @@
  *              nothing in the reply beyond success: ERROR says why not
  *              ("no disk with serial ... appeared", "the disk has no
  *              ext2/3/4 file system ...").
+ *   UNMOUNT    host -> guest  {"container": s, "destination": s}
+ *              Undoes MOUNT: unmounts what is mounted at "destination"
+ *              (same rules; resolved inside the root) in the container,
+ *              so that its file system is clean on the disk before the host
+ *              unplugs it. ERROR when nothing is mounted there or it is
+ *              busy ("... is busy: a process uses it"). Reply {}.
  *   REPLY      guest -> host  the request's result, an object
  *   ERROR      guest -> host  {"error": "what was wrong"}
  *   EXIT       guest -> host  {"process": u32, "status": n}   (id 0)
@@ -208,6 +214,7 @@ enum hyper_agent_type {
         HYPER_AGENT_PING = 0x09,
         HYPER_AGENT_NETWORK = 0x0A,
         HYPER_AGENT_MOUNT = 0x0B,
+        HYPER_AGENT_UNMOUNT = 0x0C,
         /* control channel, guest -> host */
         HYPER_AGENT_REPLY = 0x40,
         HYPER_AGENT_ERROR = 0x41,

@@ -22,6 +22,7 @@ static const struct {
         { HYPER_AGENT_PING, "PING", HYPER_AGENT_MAX_CTL_PAYLOAD },
         { HYPER_AGENT_NETWORK, "NETWORK", HYPER_AGENT_MAX_CTL_PAYLOAD },
         { HYPER_AGENT_MOUNT, "MOUNT", HYPER_AGENT_MAX_CTL_PAYLOAD },
+        { HYPER_AGENT_UNMOUNT, "UNMOUNT", HYPER_AGENT_MAX_CTL_PAYLOAD },
         { HYPER_AGENT_REPLY, "REPLY", HYPER_AGENT_MAX_CTL_PAYLOAD },
         { HYPER_AGENT_ERROR, "ERROR", HYPER_AGENT_MAX_CTL_PAYLOAD },
         { HYPER_AGENT_EXIT, "EXIT", HYPER_AGENT_MAX_CTL_PAYLOAD },
@@ -54,7 +55,7 @@ const char *frame_type_name(uint16_t type)
 
 bool frame_type_is_request(uint16_t type)
 {
-        return type >= HYPER_AGENT_HELLO && type <= HYPER_AGENT_MOUNT;
+        return type >= HYPER_AGENT_HELLO && type <= HYPER_AGENT_UNMOUNT;
 }
 
 static void put_be32(uint8_t *p, uint32_t v)

@@ -28,6 +28,7 @@ static const struct runv_verb runv_verbs[] = {
         { "spec", runv_cmd_spec, "create a new specification file" },
         { "start", runv_cmd_start, "start the process of a created container" },
         { "state", runv_cmd_state, "print a container's state as JSON" },
+        { "umount-block", runv_cmd_umount_block, "unmount and unplug what mount-block attached (not runc's)" },
 };
 
 static void runv_log_line(const char *level, const char *msg)

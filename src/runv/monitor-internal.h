@@ -19,6 +19,14 @@
 
 #define MONITOR_INIT 1u
 #define MONITOR_MAX_MEMBERS 16
+#define MONITOR_MAX_DISKS 8
+
+/* A disk hot-plugged by mount-block, and where the guest mounted it. */
+struct monitor_disk {
+        char id[16]; /* "volN": QEMU's device id and the disk's serial */
+        char *container;
+        char *destination;
+};
 
 /* A process started by exec, with the connection of the client that waits for it. */
 struct monitor_proc {
@@ -73,6 +81,8 @@ struct monitor {
         size_t n_members;
         uint32_t next_process;
         unsigned n_disks; /* disks hot-plugged so far: the next is "vol<n+1>" */
+        struct monitor_disk disks[MONITOR_MAX_DISKS]; /* those mounted now */
+        size_t n_mounted;
         size_t n_clients;
         bool done;
 };
@@ -90,6 +100,9 @@ int monitor_exec(struct monitor *m, const char *container, uint32_t id, const st
 
 /* {"op":"mount-block"} (monitor-disk.c); NULL or the error for the reply. */
 const char *monitor_mount_block(struct monitor *m, struct json_object *req);
+/* {"op":"umount-block"}: what mount-block mounted at a destination, unmounted and unplugged. */
+const char *monitor_umount_block(struct monitor *m, struct json_object *req);
+void monitor_disks_free(struct monitor *m);
 
 struct monitor_member *monitor_member_find(struct monitor *m, const char *id);
 /* Handles a request naming a member; NULL or the error for the reply. */

@@ -355,6 +355,8 @@ static const char *monitor_dispatch(struct monitor *m, int fd, struct json_objec
                 return monitor_member_add(m, fd, req, fds, n_fds);
         if (strcmp(op, "mount-block") == 0)
                 return monitor_mount_block(m, req);
+        if (strcmp(op, "umount-block") == 0)
+                return monitor_umount_block(m, req);
         if (json_get_string(req, "container", &container) >= 0 && strcmp(container, m->cfg->id) != 0) {
                 struct monitor_member *mb = monitor_member_find(m, container);
                 if (!mb)
@@ -679,6 +681,7 @@ static void monitor_finish(struct monitor *m, int status)
                 runv_debug("pod stopped");
         }
         monitor_plan_free(&m->plan);
+        monitor_disks_free(m);
         safe_close(m->listen_fd);
         safe_close(m->sigfd);
         free(m->socket_path);

@@ -18,6 +18,8 @@
  *   {"op":"mount-block","source":path,"destination":path,"format":"raw"|"qcow2",
  *    "readonly":b,"fstype":s?}               -> {} | {"error": s}
  *        hot-plugs the file (QMP) and has the guest mount it (MOUNT)
+ *   {"op":"umount-block","destination":path} -> {} | {"error": s}
+ *        the guest unmounts it (UNMOUNT), then the disk is unplugged
  *   {"op":"exec","process":{OCI process}}   with the process's stdio as
  *        SCM_RIGHTS (three fds, or one pty for a terminal) -> {} | {"error"}
  *        and later {"exit": n} on the same connection; while it runs the

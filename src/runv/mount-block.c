@@ -2,8 +2,9 @@
 /*
  * runv mount-block [--format raw|qcow2] [--readonly] [--fstype T] ID FILE
  * DEST: hot-plugs a disk image file into the VM of a created or running
- * container and mounts its file system at DEST in the container. Not a
- * runc verb: hyperd's block volumes use it.
+ * container and mounts its file system at DEST in the container; runv
+ * umount-block ID DEST undoes it. Not runc verbs: hyperd's block volumes
+ * use them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -71,6 +72,32 @@ int runv_cmd_mount_block(int argc, char **argv)
         req = mount_block_request(file, argv[optind + 2], format, fstype, readonly);
         if (!req)
                 return runv_error("out of memory");
+        r = runv_state_call(st, req, &err, NULL);
+        if (r == -ECONNREFUSED || r == -ENOENT)
+                return runv_error("container not running");
+        if (r < 0)
+                return runv_error("%s", err ? err : strerror(-r));
+        return 0;
+}
+
+int runv_cmd_umount_block(int argc, char **argv)
+{
+        _cleanup_(state_freep) struct runv_state *st = NULL;
+        _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        if (argc != 3)
+                return runv_error("usage: runv umount-block ID DEST");
+        if (!req)
+                return runv_error("out of memory");
+        r = runv_load_existing(argv[1], &st);
+        if (r != 0)
+                return r;
+        if (st->status != RUNV_CREATED && st->status != RUNV_RUNNING)
+                return runv_error("container not running");
+        json_object_object_add(req, "op", json_object_new_string("umount-block"));
+        json_object_object_add(req, "destination", json_object_new_string(argv[2]));
         r = runv_state_call(st, req, &err, NULL);
         if (r == -ECONNREFUSED || r == -ENOENT)
                 return runv_error("container not running");

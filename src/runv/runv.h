@@ -105,6 +105,7 @@ int runv_cmd_features(int argc, char **argv);
 int runv_cmd_kill(int argc, char **argv);
 int runv_cmd_list(int argc, char **argv);
 int runv_cmd_mount_block(int argc, char **argv);
+int runv_cmd_umount_block(int argc, char **argv);
 int runv_cmd_pause(int argc, char **argv);
 int runv_cmd_ps(int argc, char **argv);
 int runv_cmd_resume(int argc, char **argv);

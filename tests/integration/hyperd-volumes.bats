@@ -150,7 +150,7 @@ make_disks() {
     rm "$HV/seed.raw"
 }
 
-@test "hyperd volumes: raw and qcow2 disk images hot-plugged into a running container; written; read on the host after rm" {
+@test "hyperd volumes: raw and qcow2 disk images hot-plugged into a running container, written, detached, read on the host" {
     make_disks
     hc run -d --network none --name blk "$IMG" sleep 600
     [ "$(hc volume attach blk "$HV/disk.img:/data")" = "$HV/disk.img:/data" ]
@@ -178,6 +178,21 @@ make_disks() {
     [ "$status" -eq 1 ]
     [[ "$output" == *"cannot hot-plug $HV/other.img (qcow2) into the VM: "*"qcow2"* ]]
     [ "$(hc inspect blk | jq '.[0].volumes | length')" = 2 ]
+    # Detached from the running container: unmounted cleanly, so the host reads it at once; then free again.
+    [ "$(hc volume detach blk /data)" = /data ]
+    [ "$(debugfs -R 'cat /f' "$HV/disk.img" 2>/dev/null)" = raw-data ]
+    [ -z "$(hc exec blk ls /data)" ]
+    hc volume attach blk "$HV/disk.img:/again:ro"
+    [ "$(hc exec blk cat /again/f)" = raw-data ]
+    run hc volume detach blk /data
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"the container has no block volume at /data"* ]]
+    # A file system in use is not pulled away.
+    hc exec blk sh -c 'cd /deep/q && sleep 300 </dev/null >/dev/null 2>&1 &'
+    run hc volume detach blk /deep/q
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"/deep/q is busy"* ]]
+    hc exec blk sh -c 'kill $(pidof sleep) 2>/dev/null; true'
     hc rm -f blk
     hc run --name ended --network none "$IMG" true
     run hc volume attach ended "$HV/other.img:/o"

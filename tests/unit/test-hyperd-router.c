@@ -62,6 +62,7 @@ static void test_routes(void)
         check_route("POST", "/v1/exec/0123abcd/resize", ROUTE_EXEC_RESIZE, "0123abcd");
         check_route("DELETE", "/v1/containers/web", ROUTE_CONTAINER_DELETE, "web");
         check_route("POST", "/v1/containers/web/volumes", ROUTE_CONTAINER_VOLUME_ATTACH, "web");
+        check_route("DELETE", "/v1/containers/web/volumes", ROUTE_CONTAINER_VOLUME_DETACH, "web");
         check_route("GET", "/v1/volumes", ROUTE_VOLUMES_LIST, NULL);
         check_route("POST", "/v1/volumes/create", ROUTE_VOLUMES_CREATE, NULL);
         check_route("GET", "/v1/volumes/create", ROUTE_VOLUME_INSPECT, "create");

@@ -811,6 +811,12 @@ static void test_mount_disk(void)
                        "{\"container\": \"c1\", \"serial\": \"vol-1_a\", \"destination\": \"/a/./b/\", "
                        "\"readonly\": true, \"fstype\": \"ext4\"}",
                        true);
+        /* UNMOUNT takes the same fields, checked the same way. */
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                if (!strstr(bad[i].body, "fstype") && !strstr(bad[i].body, "readonly"))
+                        host_call_fails(&h, HYPER_AGENT_UNMOUNT, bad[i].body, bad[i].what);
+        host_call_free(&h, HYPER_AGENT_UNMOUNT,
+                       "{\"container\": \"c1\", \"serial\": \"vol1\", \"destination\": \"/a/b\"}", true);
         host_call_free(&h, HYPER_AGENT_POWEROFF, "", true);
         host_stop(&h);
 }

@@ -126,6 +126,21 @@ static void test_append_refuses_too_long(void)
         buf_free(&out);
 }
 
+/* Every request type is named and known as a request; replies and events are not requests. */
+static void test_types(void)
+{
+        CHECK_STREQ(frame_type_name(HYPER_AGENT_MOUNT), "MOUNT");
+        CHECK_STREQ(frame_type_name(HYPER_AGENT_UNMOUNT), "UNMOUNT");
+        CHECK_STREQ(frame_type_name(0x0D), "unknown");
+        for (uint16_t t = HYPER_AGENT_HELLO; t <= HYPER_AGENT_UNMOUNT; t++) {
+                CHECK(frame_type_is_request(t));
+                CHECK(frame_max_payload(t) == HYPER_AGENT_MAX_CTL_PAYLOAD);
+        }
+        CHECK(!frame_type_is_request(HYPER_AGENT_UNMOUNT + 1));
+        CHECK(!frame_type_is_request(HYPER_AGENT_REPLY));
+        CHECK(!frame_type_is_request(HYPER_AGENT_EXIT));
+}
+
 int main(void)
 {
         RUN_TEST(test_round_trip);
@@ -133,5 +148,6 @@ int main(void)
         RUN_TEST(test_oversized_is_skipped);
         RUN_TEST(test_unknown_type_and_flags);
         RUN_TEST(test_append_refuses_too_long);
+        RUN_TEST(test_types);
         return 0;
 }

@@ -25,6 +25,8 @@ struct hc_transfer {
 
 static void hc_vmessage(const char *prefix, const char *fmt, va_list ap)
 {
+        /* A message on a raw terminal would lose its carriage returns. */
+        hc_tty_restore();
         fputs(prefix, stderr);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);

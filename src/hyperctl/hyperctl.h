@@ -120,5 +120,12 @@ int hc_stream(int fd, const struct hc_stream_opts *opts);
 /* A request whose reply is not looked at, but for its status: 0 for 2xx, else HC_EXIT_FAILURE (silently). */
 int hc_call_quiet(const char *method, const char *path);
 int hc_resize(const char *resize_path);
+/*
+ * The terminal on stdin raw (no echo, no line discipline, no ctrl-s/ctrl-q
+ * flow control), restored by hc_tty_restore(), at exit, on a fatal signal
+ * and before any error message.
+ */
+void hc_tty_raw_on(void);
+void hc_tty_restore(void);
 /* Is stdin a terminal, when -t asks for one with -i: a usage error that says what to do, else 0. */
 int hc_check_tty(bool tty, bool interactive);

@@ -272,6 +272,9 @@ int hc_run_main(int argc, char **argv, bool create_only)
         body = run_body(&o, argc, argv);
         if (!body)
                 return hc_error("out of memory");
+        /* Raw from now: what is typed while the VM boots goes to the container as typed. */
+        if (!create_only && !o.detach && o.tty && o.interactive)
+                hc_tty_raw_on();
         r = hc_call_json("POST", "/v1/containers/create", json_object_to_json_string(body), &reply);
         if (r != 0)
                 return r == HC_EXIT_FAILURE ? RUN_EXIT_DAEMON : r;

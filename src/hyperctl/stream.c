@@ -142,7 +142,7 @@ broken:
         return hc_error("hyperd at %s answered the stream request with something that is not HTTP", hc_socket);
 }
 
-static void hc_tty_restore(void)
+void hc_tty_restore(void)
 {
         if (hc_tty_raw) {
                 tcsetattr(STDIN_FILENO, TCSADRAIN, &hc_saved_tty);
@@ -165,12 +165,12 @@ static void hc_on_winch(int sig)
         errno = saved;
 }
 
-static void hc_tty_raw_on(void)
+void hc_tty_raw_on(void)
 {
         static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
         struct termios raw;
 
-        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &hc_saved_tty) < 0)
+        if (hc_tty_raw || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &hc_saved_tty) < 0)
                 return;
         raw = hc_saved_tty;
         cfmakeraw(&raw);

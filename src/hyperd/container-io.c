@@ -3,6 +3,7 @@
  * hyperd's side of hyperd-shim (shim.c, docs/shim.md): finding it,
  * starting one for a container or an exec, and reaching its attach socket.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -224,4 +225,22 @@ bool container_config_tty(struct hyperd *hd, const char *id)
                 return false;
         return json_object_object_get_ex(o, "process", &proc) && json_object_object_get_ex(proc, "terminal", &t) &&
                json_object_get_boolean(t);
+}
+
+void container_shims_wait(const char *bundle, int timeout_ms)
+{
+        _cleanup_free_ char *execs = NULL;
+        struct dirent *de;
+        DIR *d;
+
+        container_shim_wait(bundle, timeout_ms);
+        if (asprintf(&execs, "%s/exec", bundle) < 0 || !(d = opendir(execs)))
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *dir = NULL;
+
+                if (de->d_name[0] != '.' && asprintf(&dir, "%s/%s", execs, de->d_name) >= 0)
+                        container_shim_wait(dir, timeout_ms);
+        }
+        closedir(d);
 }

@@ -35,3 +35,5 @@ int container_shim_resize(const char *dir, unsigned rows, unsigned cols);
 bool container_config_tty(struct hyperd *hd, const char *id);
 /* Waits until DIR's shim has ended, at most timeout_ms. */
 void container_shim_wait(const char *dir, int timeout_ms);
+/* The same for the container's shim and those of its execs (B/exec/EID). */
+void container_shims_wait(const char *bundle, int timeout_ms);

@@ -223,7 +223,7 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
         if (r < 0)
                 return r;
         /* The monitor is gone, so its output has ended: the shim writes the last of it and ends. */
-        container_shim_wait(bundle, 5000);
+        container_shims_wait(bundle, 5000);
         container_net_remove(hd, id);
         r = image_store_open(hd->config->root, &s, ret_error);
         if (r < 0)

@@ -50,6 +50,15 @@ hct_script() {
     [[ "$output" == */dev/pts/* ]]
     [[ "$output" == *"30 100"* ]]
     [ -z "$(hc ps -a -q)" ]
+    # ctrl-p ctrl-q detaches and leaves it running; attach comes back to it, with stdin and the tty.
+    hct_script $'\x10\x11' run -it --name dk "$IMG" sh
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"detached from"* ]]
+    [ "$(hc inspect dk | jq -r '.[0].status')" = running ]
+    hct_script $'echo back-$((3*3))\nexit 9' attach dk
+    [ "$status" -eq 9 ]
+    [[ "$output" == *back-9* ]]
+    hc rm dk
     # -t without a terminal on stdin is refused with what to do, and makes nothing.
     run hc run -it "$IMG" sh < /dev/null
     [ "$status" -eq 125 ]

@@ -24,7 +24,7 @@ int hc_cmd_attach(int argc, char **argv)
         }
         if (argc - optind != 1)
                 return hc_usage_error("usage: hyperctl attach [--no-stdin] CONTAINER");
-        r = hc_container_tty(argv[optind], &tty);
+        r = hc_container_tty(argv[optind], &tty, NULL);
         if (r != 0)
                 return r;
         if (tty && !no_stdin && !isatty(STDIN_FILENO))

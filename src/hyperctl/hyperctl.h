@@ -93,8 +93,8 @@ int hc_cmd_attach(int argc, char **argv);
 /* Prints a container's log (tail: NULL for all); follow until it ends; timestamps in front. */
 int hc_logs(const char *id, const char *tail, bool follow, bool timestamps);
 int hc_print_logs(const char *id, const char *tail);
-/* start.c: whether the container has a tty (its record's "tty"). */
-int hc_container_tty(const char *id, bool *ret);
+/* start.c: whether the container has a tty (its record's "tty"), and its status (16 bytes, or NULL). */
+int hc_container_tty(const char *id, bool *ret, char *ret_status);
 /* run and create: the same flags; create_only prints the id of a created container. */
 int hc_run_main(int argc, char **argv, bool create_only);
 /*
@@ -115,7 +115,8 @@ struct hc_stream_opts {
 };
 /* POSTs path with body, asking for an upgrade: 0 and *ret_fd on 101 (*ret_exec_id from Hyper-Exec-Id). */
 int hc_upgrade(const char *path, const char *body, int *ret_fd, char **ret_exec_id);
-/* 0 when hyperd ended the stream, 1 when the user detached, or an exit code. */
+#define HC_STREAM_DETACHED (-1)
+/* 0 when hyperd ended the stream, HC_STREAM_DETACHED when the user detached, or an exit code. */
 int hc_stream(int fd, const struct hc_stream_opts *opts);
 /* A request whose reply is not looked at, but for its status: 0 for 2xx, else HC_EXIT_FAILURE (silently). */
 int hc_call_quiet(const char *method, const char *path);

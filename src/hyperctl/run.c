@@ -234,7 +234,7 @@ int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, b
                 return r;
         r = hc_stream(fd, &so);
         close(fd);
-        if (r == 1) {
+        if (r == HC_STREAM_DETACHED) {
                 /* Detached (ctrl-p ctrl-q): it goes on running. */
                 fprintf(stderr, "\r\nhyperctl: detached from %s; it goes on running\n", id);
                 return 0;

@@ -7,12 +7,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hyperctl.h"
 #include "json-util.h"
 
 /* Whether the container has a tty, from its record. */
-int hc_container_tty(const char *id, bool *ret)
+int hc_container_tty(const char *id, bool *ret, char *ret_status)
 {
         _cleanup_(json_object_putp) struct json_object *o = NULL;
         _cleanup_free_ char *path = hc_container_path(id, "json");
@@ -25,6 +26,11 @@ int hc_container_tty(const char *id, bool *ret)
                 return r;
         *ret = false;
         json_get_bool(o, "tty", ret);
+        if (ret_status) {
+                const char *status = NULL;
+
+                snprintf(ret_status, 16, "%s", json_get_string(o, "status", &status) >= 0 ? status : "unknown");
+        }
         return 0;
 }
 
@@ -33,6 +39,7 @@ int hc_cmd_start(int argc, char **argv)
         static const struct option opts[] = {
                 {"attach", no_argument, NULL, 'a'}, {"interactive", no_argument, NULL, 'i'}, {}};
         bool attach = false, interactive = false, tty = false;
+        char status[16];
         int c, r;
 
         while ((c = getopt_long(argc, argv, "ai", opts, NULL)) >= 0) {
@@ -47,10 +54,13 @@ int hc_cmd_start(int argc, char **argv)
                                       "or hyperctl start CONTAINER...");
         if (!attach && !interactive)
                 return hc_post_each(argv, optind, argc, "start", "attach", "0");
-        r = hc_container_tty(argv[optind], &tty);
+        r = hc_container_tty(argv[optind], &tty, status);
         if (r == 0)
                 r = hc_check_tty(tty, interactive);
         if (r != 0)
                 return r;
-        return hc_attach_and_wait(argv[optind], tty, interactive, true, false);
+        /* As docker start -a: a running one is attached to, not started again; hyperd refuses the others. */
+        if (strcmp(status, "created") != 0 && strcmp(status, "running") != 0)
+                return hc_post_each(argv, optind, optind + 1, "start", "attach", "1") ? HC_EXIT_FAILURE : 0;
+        return hc_attach_and_wait(argv[optind], tty, interactive, strcmp(status, "created") == 0, false);
 }

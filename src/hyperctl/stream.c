@@ -300,7 +300,7 @@ int hc_stream(int fd, const struct hc_stream_opts *opts)
                                                 if (held_p) {
                                                         held_p = false;
                                                         if (in[k] == HC_KEY_CTRL_Q) {
-                                                                r = 1;
+                                                                r = HC_STREAM_DETACHED;
                                                                 goto out;
                                                         }
                                                         buf[m++] = HC_KEY_CTRL_P;

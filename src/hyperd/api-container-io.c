@@ -428,6 +428,9 @@ enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, 
         }
         s->watch = -1;
         s->follow = follow;
+        /* A followed log may be quiet for longer than the idle timeout: this connection has none. */
+        if (follow)
+                MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
         s->client = http_connection_fd(c);
         r = log_open(c, &x, &s->lr, &error);
         if (r >= 0 && follow)

@@ -66,6 +66,8 @@ enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, 
 
         if (ops_find(hd, c, req, &ct, &st, &ret) < 0)
                 return ret;
+        /* The wait may outlast the idle timeout, which would drop the reply. */
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
         r = container_wait(hd, ct.id, -1, http_connection_fd(c), &st);
         if (r == -ECANCELED)
                 ret = MHD_NO;

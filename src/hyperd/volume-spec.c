@@ -225,10 +225,18 @@ static bool vs_has_suffix(const char *name, const char *suffix)
 
 const char *volume_probe_format(const unsigned char *head, size_t len, const char *name)
 {
-        static const char *const exts[] = {".img", ".raw", ".qcow2", ".qcow"};
+        static const char *const exts[] = {".img", ".raw", ".qcow"};
 
-        if (len >= 4 && memcmp(head, "QFI\xfb", 4) == 0)
+        /*
+         * qcow2 only by the name the host's user gave: the contents may come
+         * from a guest that had the disk raw, and a qcow2 header planted in
+         * an ext4 image's unused first KiB would name a backing file for
+         * QEMU to open. QEMU's magic only says "a disk image": raw.
+         */
+        if (name && vs_has_suffix(name, ".qcow2"))
                 return "qcow2";
+        if (len >= 4 && memcmp(head, "QFI\xfb", 4) == 0)
+                return "raw";
         /* ext2/3/4: s_magic 0xEF53 at byte 56 of the superblock, which starts at 1024. */
         if (len >= 1082 && head[1080] == 0x53 && head[1081] == 0xEF)
                 return "raw";

@@ -58,11 +58,12 @@ int resources_memory_parse(const char *s, uint64_t *ret, char **ret_error);
 int resources_cpus_parse(const char *s, unsigned max_cpus, uint64_t *ret_millicpus, char **ret_error);
 
 /*
- * What a disk image file holds, from its first VOLUME_PROBE_SIZE bytes
- * (fewer when the file is shorter) and its name: "qcow2" for QEMU's magic
- * (as qemu-img probes it), "raw" for an ext2/3/4, XFS or Btrfs file system
- * or a name ending in .img, .raw, .qcow2 or .qcow (whose contents the
- * guest will judge), NULL for any other file: a plain file to bind.
+ * What a disk image file holds, from its name and its first
+ * VOLUME_PROBE_SIZE bytes (fewer when the file is shorter): "qcow2" for a
+ * name ending in .qcow2 and only then (never from the contents, which a
+ * guest may have written), "raw" for QEMU's magic, an ext2/3/4, XFS or
+ * Btrfs file system or a name ending in .img, .raw or .qcow (whose contents
+ * the guest will judge), NULL for any other file: a plain file to bind.
  */
 #define VOLUME_PROBE_SIZE (64 * 1024 + 4096)
 const char *volume_probe_format(const unsigned char *head, size_t len, const char *name);

@@ -84,3 +84,20 @@ struct qemu_state {
 int qemu_state_to_json(const struct qemu_state *st, char **ret);
 int qemu_state_from_json(const char *text, struct qemu_state *ret);
 void qemu_state_done(struct qemu_state *st);
+
+/*
+ * The blockdev-add arguments for a hot-plugged disk image: a qcow2 node
+ * gets "backing": null, so QEMU never opens a backing file that the image
+ * names (its header may come from anyone who could write the file).
+ */
+struct json_object;
+struct json_object *qemu_blockdev_args(const char *node, const char *path, const char *format, bool readonly);
+
+/*
+ * Checks the first len bytes of a file given as qcow2: QEMU's magic,
+ * version 2 or 3, no backing file and no external data file (either would
+ * make QEMU open another host file by a name in the image). 0, or -EINVAL
+ * with a message for the user.
+ */
+#define QEMU_QCOW2_HEADER_SIZE 104
+int qemu_qcow2_check(const unsigned char *head, size_t len, char **ret_error);

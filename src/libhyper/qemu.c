@@ -683,16 +683,78 @@ static json_object *qemu_disk_args(const char *id, const char *node, const void 
         return o;
 }
 
-static json_object *qemu_blockdev_args(const char *node, const char *path, const char *format,
-                                       bool readonly)
+json_object *qemu_blockdev_args(const char *node, const char *path, const char *format, bool readonly)
 {
         json_object *file = qemu_json_object("driver", json_object_new_string("file"),
                                              "filename", json_object_new_string(path), NULL);
+        json_object *o = qemu_json_object("driver", json_object_new_string(format),
+                                          "node-name", json_object_new_string(node),
+                                          "read-only", json_object_new_boolean(readonly),
+                                          "file", file, NULL);
 
-        return qemu_json_object("driver", json_object_new_string(format),
-                                "node-name", json_object_new_string(node),
-                                "read-only", json_object_new_boolean(readonly),
-                                "file", file, NULL);
+        /* A JSON null: no backing file, whatever the image's header says. */
+        if (o && strcmp(format, "qcow2") == 0)
+                json_object_object_add(o, "backing", NULL);
+        return o;
+}
+
+static uint64_t qemu_be(const unsigned char *p, size_t n)
+{
+        uint64_t v = 0;
+
+        for (size_t i = 0; i < n; i++)
+                v = v << 8 | p[i];
+        return v;
+}
+
+_printf_(2, 3) static int qemu_qcow2_error(char **ret_error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret_error)
+                return -EINVAL;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return -EINVAL;
+}
+
+int qemu_qcow2_check(const unsigned char *head, size_t len, char **ret_error)
+{
+        uint64_t version;
+
+        if (len < 72 || memcmp(head, "QFI\xfb", 4) != 0)
+                return qemu_qcow2_error(ret_error, "the file is not a qcow2 image (give --format raw for a raw one)");
+        version = qemu_be(head + 4, 4);
+        if (version != 2 && version != 3)
+                return qemu_qcow2_error(ret_error, "qcow2 version %llu is not supported (2 or 3)",
+                                        (unsigned long long)version);
+        if (qemu_be(head + 8, 8) != 0)
+                return qemu_qcow2_error(ret_error, "the qcow2 image has a backing file, which is never opened: "
+                                                   "make it whole first (qemu-img convert -O qcow2)");
+        if (version == 3 && len < QEMU_QCOW2_HEADER_SIZE)
+                return qemu_qcow2_error(ret_error, "the file is not a qcow2 image (its header is cut short)");
+        /* Version 3: incompatible feature bit 2 is an external data file, named in the header. */
+        if (version == 3 && (qemu_be(head + 72, 8) & (1u << 2)))
+                return qemu_qcow2_error(ret_error, "the qcow2 image has an external data file, which is never "
+                                                   "opened: make it whole first (qemu-img convert -O qcow2)");
+        return 0;
+}
+
+/* The qcow2 header of path, checked on the host before QEMU sees it. */
+static int qemu_qcow2_check_file(const char *path, char **ret_error)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        unsigned char head[QEMU_QCOW2_HEADER_SIZE];
+        size_t len = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        while (len < sizeof(head) && (n = read(fd, head + len, sizeof(head) - len)) > 0)
+                len += (size_t)n;
+        return qemu_qcow2_check(head, len, ret_error);
 }
 
 /*
@@ -726,6 +788,8 @@ static int qemu_hotplug_disk(struct vm *vm, const char *id, const char *path, co
         format = format ?: "raw";
         if (!hypervisor_id_valid(id) || !path || (strcmp(format, "raw") && strcmp(format, "qcow2")))
                 return -EINVAL;
+        if (strcmp(format, "qcow2") == 0 && (r = qemu_qcow2_check_file(path, ret_error)) < 0)
+                return r;
         node = qemu_node_name("drive", id);
         if (!node)
                 return -ENOMEM;

@@ -218,3 +218,34 @@ make_disks() {
     run hc run --rm --network none -v "$HV/disk.img:/data" "$IMG" cat /data/seeded
     [ "$status" -eq 0 ]
 }
+
+@test "hyperd volumes: a qcow2 header planted in a raw image never makes QEMU open the file it names" {
+    # The host file a guest would like to read: an ext4 image of its own.
+    truncate -s 16M "$HV/secret.raw"
+    mkfs.ext4 -q -F "$HV/secret.raw"
+    echo host-secret > "$HV/theirs"
+    debugfs -w -R "write $HV/theirs seeded" "$HV/secret.raw" >/dev/null 2>&1
+    qemu-img create -q -f qcow2 -b "$HV/secret.raw" -F raw "$HV/over.qcow2"
+    # A raw ext4 disk whose unused first KiB a guest filled with that overlay's header.
+    truncate -s 16M "$HV/disk.img"
+    mkfs.ext4 -q -F "$HV/disk.img"
+    echo mine > "$HV/mine"
+    debugfs -w -R "write $HV/mine seeded" "$HV/disk.img" >/dev/null 2>&1
+    dd if="$HV/over.qcow2" of="$HV/disk.img" bs=1024 count=1 conv=notrunc status=none
+    [ "$(head -c 4 "$HV/disk.img" | od -An -tx1 | tr -d ' ')" = 514649fb ]
+    run hc run --name planted --network none -v "$HV/disk.img:/data" "$IMG" cat /data/seeded
+    [ "$status" -eq 0 ]
+    [ "$output" = mine ]
+    [ "$(hc inspect planted | jq -r '.[0].volumes[0].format')" = raw ]
+    # Given as qcow2, an image with a backing file is refused on the host, before QEMU opens it.
+    run hc run --rm --network none -v "$HV/over.qcow2:/data" "$IMG" cat /data/seeded
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"has a backing file, which is never opened"* ]]
+    hc rm planted
+    hc run -d --name blk2 --network none "$IMG" sleep 600
+    run hc volume attach --format qcow2 blk2 "$HV/disk.img:/q"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"has a backing file, which is never opened"* ]]
+    [ "$(hc inspect blk2 | jq '.[0].volumes | length')" = 0 ]
+    [ "$(hc ps -a -q | wc -l)" -eq 1 ]
+}

@@ -133,13 +133,20 @@ static void test_probe(void)
         CHECK(head);
         CHECK(!volume_probe_format(head, VOLUME_PROBE_SIZE, "/srv/notes.txt"));
         CHECK_STREQ(volume_probe_format(head, VOLUME_PROBE_SIZE, "/srv/blank.IMG"), "raw");
-        CHECK_STREQ(volume_probe_format(head, 0, "/srv/d.qcow2"), "raw");
+        CHECK_STREQ(volume_probe_format(head, 0, "/srv/d.qcow2"), "qcow2");
+        CHECK_STREQ(volume_probe_format(head, 0, "/srv/D.QCOW2"), "qcow2");
+        CHECK_STREQ(volume_probe_format(head, 0, "/srv/d.qcow"), "raw");
         head[1080] = 0x53;
         head[1081] = 0xEF;
         CHECK_STREQ(volume_probe_format(head, VOLUME_PROBE_SIZE, "/srv/anything"), "raw");
         CHECK(!volume_probe_format(head, 1081, "/srv/short"));
-        memcpy(head, "QFI\xfb", 4);
-        CHECK_STREQ(volume_probe_format(head, VOLUME_PROBE_SIZE, "/srv/d.img"), "qcow2");
+        /* A qcow2 header a guest wrote into a raw ext4 image's first KiB: still raw. */
+        memcpy(head, "QFI\xfb\0\0\0\3\0\0\0\0\0\0\0\x68", 16);
+        memcpy(head + 0x68, "/dev/sda1", 9);
+        CHECK_STREQ(volume_probe_format(head, VOLUME_PROBE_SIZE, "/srv/d.img"), "raw");
+        CHECK_STREQ(volume_probe_format(head, VOLUME_PROBE_SIZE, "/srv/anything"), "raw");
+        memset(head + 1080, 0, 2);
+        CHECK_STREQ(volume_probe_format(head, 4, "/srv/anything"), "raw");
         free(head);
 }
 

@@ -244,6 +244,47 @@ static void test_names(void)
         CHECK(!hypervisor_find("xen"));
 }
 
+/* blockdev-add never lets a qcow2 image name a file for QEMU to open. */
+static void test_blockdev(void)
+{
+        unsigned char h[QEMU_QCOW2_HEADER_SIZE] = "QFI\xfb\0\0\0\3";
+        json_object *o = qemu_blockdev_args("drive-d1", "/srv/d.qcow2", "qcow2", true);
+        char *error = NULL;
+
+        CHECK_STREQ(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                    "{\"driver\":\"qcow2\",\"node-name\":\"drive-d1\",\"read-only\":true,"
+                    "\"file\":{\"driver\":\"file\",\"filename\":\"/srv/d.qcow2\"},\"backing\":null}");
+        json_object_put(o);
+        o = qemu_blockdev_args("drive-d1", "/srv/d.img", "raw", false);
+        CHECK(!json_object_object_get_ex(o, "backing", NULL));
+        json_object_put(o);
+
+        CHECK_EQ_INT(qemu_qcow2_check(h, sizeof(h), NULL), 0);
+        h[7] = 2;
+        CHECK_EQ_INT(qemu_qcow2_check(h, 72, NULL), 0);
+        /* A backing file named at offset 0x68, as a guest would plant it. */
+        h[15] = 0x68;
+        CHECK_EQ_INT(qemu_qcow2_check(h, sizeof(h), &error), -EINVAL);
+        CHECK(strstr(error, "has a backing file"));
+        free(error);
+        h[15] = 0;
+        h[7] = 3;
+        h[79] = 1u << 2;
+        CHECK_EQ_INT(qemu_qcow2_check(h, sizeof(h), &error), -EINVAL);
+        CHECK(strstr(error, "external data file"));
+        free(error);
+        h[79] = 0;
+        CHECK_EQ_INT(qemu_qcow2_check(h, 100, NULL), -EINVAL);
+        h[7] = 4;
+        CHECK_EQ_INT(qemu_qcow2_check(h, sizeof(h), NULL), -EINVAL);
+        h[7] = 3;
+        h[0] = 'X';
+        CHECK_EQ_INT(qemu_qcow2_check(h, sizeof(h), &error), -EINVAL);
+        CHECK(strstr(error, "not a qcow2 image"));
+        free(error);
+        CHECK_EQ_INT(qemu_qcow2_check(h, 0, NULL), -EINVAL);
+}
+
 int main(void)
 {
         RUN_TEST(test_cmdline);
@@ -254,5 +295,6 @@ int main(void)
         RUN_TEST(test_state_round_trip);
         RUN_TEST(test_state_hostile);
         RUN_TEST(test_names);
+        RUN_TEST(test_blockdev);
         return 0;
 }

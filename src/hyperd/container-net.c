@@ -35,6 +35,7 @@
 #include "log.h"
 #include "netbridge.h"
 #include "netlink-util.h"
+#include "tapnet.h"
 
 #define NET_IFNAME "eth0"
 
@@ -377,8 +378,8 @@ static int net_setup(struct hyperd *hd, const char *id, const char *path, char *
 
 /*
  * A link of the user's that the container uses (kind "bridge" or "tun"): it must exist (-ENOENT, a 404) and be
- * of that kind (-EINVAL), a tap open nowhere (-EBUSY, a 409); *ret_mtu its MTU. hyperd's own bridge is refused:
- * its addresses are hyperd's to give.
+ * of that kind (-EINVAL), a tap open nowhere (-EBUSY, a 409: tapnet_tap_probe()) and without multi_queue
+ * (-EINVAL); *ret_mtu its MTU. hyperd's own bridge is refused: its addresses are hyperd's to give.
  */
 static int net_user_link(struct hyperd *hd, const char *name, const char *kind, unsigned *ret_mtu, char **ret_error)
 {
@@ -404,12 +405,22 @@ static int net_user_link(struct hyperd *hd, const char *name, const char *kind, 
         type = rtnl_link_get_type(l);
         if (!type || strcmp(type, kind) != 0 || (strcmp(kind, "tun") == 0 && rtnl_link_get_arptype(l) != ARPHRD_ETHER))
                 return net_error(ret_error, -EINVAL, "%s is not a %s", name, what);
-        /* A tap has carrier while a program has it open: a VM's NIC, or anyone's. */
-        if (strcmp(kind, "tun") == 0 && (rtnl_link_get_flags(l) & IFF_LOWER_UP))
-                return net_error(ret_error, -EBUSY,
-                                 "the tap %s is in use: a VM or another program has it open; give each container "
-                                 "a tap of its own",
-                                 name);
+        /* Open already, a VM's NIC or anyone's, up or down (carrier shows only on a tap that is up). */
+        if (strcmp(kind, "tun") == 0) {
+                r = tapnet_tap_probe(name);
+                if (r == -EBUSY)
+                        return net_error(ret_error, r,
+                                         "the tap %s is in use: a VM or another program has it open; give each "
+                                         "container a tap of its own",
+                                         name);
+                if (r == -EINVAL)
+                        return net_error(ret_error, r,
+                                         "the tap %s is multi_queue: a VM's NIC needs a tap made without it (ip "
+                                         "tuntap add NAME mode tap)",
+                                         name);
+                if (r < 0)
+                        return net_error(ret_error, r, "cannot open the tap %s: %s", name, strerror(-r));
+        }
         *ret_mtu = rtnl_link_get_mtu(l);
         return 0;
 }

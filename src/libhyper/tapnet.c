@@ -506,9 +506,41 @@ int tapnet_setup_links(struct tapnet **ret, bool unaddressed, char **ret_error)
         return 0;
 }
 
-/* A tap of the user's: exists, is a tap (kind "tun", Ethernet frames); brought up when it is down. */
-static int tapnet_user_tap_check(struct tapnet *t, const char *tap, int *ret_ifindex, unsigned *ret_mtu,
-                                 char **ret_error)
+/* A user's tap that runv brought up goes down as it was; nothing else of it is touched. */
+static void tapnet_user_tap_down(struct nl_sock *sock, int ifindex)
+{
+        _cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc(), *change = rtnl_link_alloc();
+
+        if (!link || !change)
+                return;
+        rtnl_link_set_ifindex(link, ifindex);
+        rtnl_link_unset_flags(change, IFF_UP);
+        (void)rtnl_link_change(sock, link, change, 0);
+}
+
+int tapnet_tap_probe(const char *tap)
+{
+        _cleanup_close_ int fd = -1;
+        struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
+
+        if (strlen(tap) >= sizeof(ifr.ifr_name))
+                return -EINVAL;
+        strncpy(ifr.ifr_name, tap, sizeof(ifr.ifr_name) - 1);
+        fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /*
+         * Attaching is the kernel's own answer: a tap without multi_queue takes one file at a time (EBUSY while
+         * another holds it, up or down); one with multi_queue refuses a single-queue open (EINVAL), as QEMU's
+         * would be. Closing detaches: the tap stays, persistent as it was made.
+         */
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A tap of the user's: exists, is a tap (kind "tun", Ethernet frames), open nowhere; brought up when it is down. */
+static int tapnet_user_tap_check(struct tapnet *t, const char *tap, struct tapnet_link *ret, char **ret_error)
 {
         _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
         const char *kind;
@@ -521,9 +553,15 @@ static int tapnet_user_tap_check(struct tapnet *t, const char *tap, int *ret_ifi
         if (!kind || strcmp(kind, "tun") != 0 || rtnl_link_get_arptype(l) != ARPHRD_ETHER)
                 return tapnet_fail(ret_error, -EMEDIUMTYPE, "%s is not a tap (ip tuntap add NAME mode tap makes one)",
                                    tap);
-        /* Carrier: a program has the tap open already (a VM's NIC); QEMU's open would fail less clearly. */
-        if (rtnl_link_get_flags(l) & IFF_LOWER_UP)
-                return tapnet_fail(ret_error, -EBUSY, "the tap %s is in use", tap);
+        /* Open already (a VM's NIC, anyone's): QEMU's own open would fail less clearly. */
+        r = tapnet_tap_probe(tap);
+        if (r == -EBUSY)
+                return tapnet_fail(ret_error, r, "the tap %s is in use", tap);
+        if (r == -EINVAL)
+                return tapnet_fail(ret_error, -EMEDIUMTYPE,
+                                   "the tap %s is multi_queue; a VM's NIC needs one made without it", tap);
+        if (r < 0)
+                return tapnet_fail(ret_error, r, "opening the tap %s", tap);
         if (!(rtnl_link_get_flags(l) & IFF_UP)) {
                 _cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
 
@@ -533,9 +571,10 @@ static int tapnet_user_tap_check(struct tapnet *t, const char *tap, int *ret_ifi
                 r = rtnl_link_change(t->sock, l, change, 0);
                 if (r < 0)
                         return tapnet_fail(ret_error, netlink_errno(r), "bringing the tap %s up", tap);
+                ret->user_tap_up = true;
         }
-        *ret_ifindex = rtnl_link_get_ifindex(l);
-        *ret_mtu = rtnl_link_get_mtu(l);
+        ret->ifindex = rtnl_link_get_ifindex(l);
+        ret->mtu = rtnl_link_get_mtu(l);
         return 0;
 }
 
@@ -565,7 +604,7 @@ int tapnet_add_user_tap(struct tapnet *t, const char *tap, const uint8_t mac[6],
 
         if (ret_error)
                 *ret_error = NULL;
-        r = tapnet_user_tap_check(t, tap, &l.ifindex, &l.mtu, ret_error);
+        r = tapnet_user_tap_check(t, tap, &l, ret_error);
         if (r < 0)
                 return r;
         memcpy(l.mac, mac, sizeof(l.mac));
@@ -578,6 +617,8 @@ int tapnet_add_user_tap(struct tapnet *t, const char *tap, const uint8_t mac[6],
         if (r >= 0)
                 r = tapnet_links_push(t, &l);
         if (r < 0) {
+                if (l.user_tap_up)
+                        tapnet_user_tap_down(t->sock, l.ifindex);
                 tapnet_link_done(&l);
                 return tapnet_fail(ret_error, r, "recording the tap %s", tap);
         }
@@ -612,7 +653,9 @@ void tapnet_teardown(struct tapnet *t)
                         tapnet_ingress_del(t->sock, l->ifindex);
                 if (l->tap_ifindex > 0)
                         tapnet_tap_delete(t->sock, l->tap_ifindex);
-                l->veth_qdisc = l->tap_qdisc = false;
+                if (l->user_tap && l->user_tap_up)
+                        tapnet_user_tap_down(t->sock, l->ifindex);
+                l->veth_qdisc = l->tap_qdisc = l->user_tap_up = false;
                 l->tap_ifindex = 0;
         }
         tapnet_free(t);

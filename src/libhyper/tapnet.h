@@ -33,9 +33,10 @@ struct tapnet_link {
         unsigned mtu;     /* the veth's; the tap gets the same */
         char **addresses; /* CIDR strings, "10.88.0.5/16", "fd00::5/64" */
         size_t n_addresses;
-        bool veth_qdisc; /* setup added the veth's ingress qdisc (and its filter) */
-        bool tap_qdisc;  /* setup added the tap's ingress qdisc (and its filter) */
-        bool user_tap;   /* tapnet_add_user_tap(): tap is the user's own, used as is and never deleted */
+        bool veth_qdisc;  /* setup added the veth's ingress qdisc (and its filter) */
+        bool tap_qdisc;   /* setup added the tap's ingress qdisc (and its filter) */
+        bool user_tap;    /* tapnet_add_user_tap(): tap is the user's own, used as is and never deleted */
+        bool user_tap_up; /* the user's tap was down and tapnet_add_user_tap() brought it up: teardown puts it down */
 };
 
 struct tapnet_route {
@@ -67,13 +68,26 @@ int tapnet_open(struct tapnet **ret, char **ret_error);
  * An existing tap of the user's (in the calling thread's netns when t was
  * made) as the next NIC, eth0 when it is the first: the guest NIC gets mac,
  * the tap's MTU, address ("A.B.C.D/N", or NULL) and a default route via
- * gateway (or none). The tap must exist, be a tap and be open nowhere
- * (-ENODEV, -EMEDIUMTYPE, -EBUSY: it has carrier); a tap that is down is
- * brought up. Nothing else of it is changed, and tapnet_teardown() leaves
- * it.
+ * gateway (or none). The tap must exist, be a tap without multi_queue
+ * and be open nowhere (-ENODEV, -EMEDIUMTYPE, -EBUSY: tapnet_tap_probe()).
+ * A tap that is down is brought up, and tapnet_teardown() puts it down
+ * again (tapnet_free() does not: runv's monitor tears down when its VM is
+ * gone, and a monitor that is killed leaves it up). Nothing else of it is
+ * changed, and it is never deleted. (The VM's open sets the tap's own pi
+ * and vnet_hdr flags to QEMU's, as any program attaching to a tap does.)
  */
 int tapnet_add_user_tap(struct tapnet *t, const char *tap, const uint8_t mac[6], const char *address,
                         const char *gateway, char **ret_error);
+/*
+ * Whether a tap (in the calling thread's netns) could be a VM's NIC now: 0
+ * when nobody has it open, -EBUSY when a program has (up or down; carrier
+ * only shows on a tap that is up), -EINVAL when it is multi_queue (a
+ * single-queue open, QEMU's, is refused), another -errno when /dev/net/tun
+ * cannot be opened. It attaches for a moment and detaches: a persistent tap
+ * stays. Call it only for a tap that exists (it would make one otherwise,
+ * gone again at once).
+ */
+int tapnet_tap_probe(const char *tap);
 
 /*
  * What a runtime client asks of runv's monitor in config.json's annotations

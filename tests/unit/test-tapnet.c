@@ -68,6 +68,20 @@ static int link_index(const char *name)
         return ifindex;
 }
 
+static bool link_up(const char *name)
+{
+        struct nl_sock *sock = nl_socket_alloc();
+        struct rtnl_link *link = NULL;
+        bool up;
+
+        CHECK(sock && nl_connect(sock, NETLINK_ROUTE) == 0);
+        CHECK_EQ_INT(rtnl_link_get_kernel(sock, 0, name, &link), 0);
+        up = rtnl_link_get_flags(link) & IFF_UP;
+        rtnl_link_put(link);
+        nl_socket_free(sock);
+        return up;
+}
+
 static void check_link(const char *name, unsigned mtu)
 {
         struct nl_sock *sock = nl_socket_alloc();
@@ -338,10 +352,58 @@ static void test_user_tap(void)
                     "{\"interfaces\":[{\"mac\":\"02:aa:bb:cc:dd:ee\",\"name\":\"eth0\",\"addresses\":[\"10.97.0.2/24\"],"
                     "\"mtu\":1300}],\"routes\":[{\"dest\":\"default\",\"gateway\":\"10.97.0.1\",\"device\":\"eth0\"}]}");
         json_object_put(o);
+        CHECK(t->links[0].user_tap_up);
+        tapnet_teardown(t);
+        /* Down again, as the user made it; there still. */
+        CHECK(!link_up("utap0"));
+        CHECK_EQ_INT(link_index("utap0") > 0, 1);
+        CHECK(!sh_output_has("tc qdisc show dev utap0", "ingress"));
+        /* Up before: left up. */
+        sh("ip link set utap0 up");
+        CHECK_EQ_INT(tapnet_open(&t, NULL), 0);
+        CHECK_EQ_INT(tapnet_add_user_tap(t, "utap0", mac, NULL, NULL, NULL), 0);
+        CHECK(!t->links[0].user_tap_up);
         tapnet_teardown(t);
         check_link("utap0", 1300);
-        CHECK(!sh_output_has("tc qdisc show dev utap0", "ingress"));
         sh("ip link del utap0");
+}
+
+/* A tap another program holds is in use whether it is up or not (carrier shows only when up); refused, untouched. */
+static void test_user_tap_busy(void)
+{
+        static const uint8_t mac[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+        struct tapnet *t = NULL;
+        char *error = NULL;
+        int fd;
+
+        sh("ip tuntap add utap1 mode tap && ip tuntap add utap2 mode tap multi_queue");
+        /* Persistent with nobody attached: free, and still there after the probe. */
+        CHECK_EQ_INT(tapnet_tap_probe("utap1"), 0);
+        CHECK(link_index("utap1") > 0);
+        fd = tap_open("utap1");
+        CHECK(!link_up("utap1"));
+        CHECK_EQ_INT(tapnet_tap_probe("utap1"), -EBUSY);
+        CHECK_EQ_INT(tapnet_open(&t, NULL), 0);
+        CHECK_EQ_INT(tapnet_add_user_tap(t, "utap1", mac, NULL, NULL, &error), -EBUSY);
+        CHECK(error && strstr(error, "the tap utap1 is in use"));
+        free(error);
+        error = NULL;
+        CHECK_EQ_INT(t->n_links, 0);
+        CHECK(!link_up("utap1"));
+        /* Up and held: the same. */
+        sh("ip link set utap1 up");
+        CHECK_EQ_INT(tapnet_tap_probe("utap1"), -EBUSY);
+        close(fd);
+        CHECK_EQ_INT(tapnet_tap_probe("utap1"), 0);
+        /* multi_queue: QEMU's single-queue open would be refused. */
+        CHECK_EQ_INT(tapnet_tap_probe("utap2"), -EINVAL);
+        CHECK_EQ_INT(tapnet_add_user_tap(t, "utap2", mac, NULL, NULL, &error), -EMEDIUMTYPE);
+        CHECK(error && strstr(error, "utap2 is multi_queue"));
+        free(error);
+        CHECK(!link_up("utap2"));
+        tapnet_teardown(t);
+        CHECK(link_up("utap1"));
+        sh("ip link del utap1 && ip link del utap2");
 }
 
 static int child(void)
@@ -360,6 +422,7 @@ static int child(void)
         RUN_TEST(test_empty);
         RUN_TEST(test_unaddressed);
         RUN_TEST(test_user_tap);
+        RUN_TEST(test_user_tap_busy);
         return 0;
 }
 

@@ -25,6 +25,7 @@ setup() {
 }
 
 teardown() {
+    [ -z "${HOLDER:-}" ] || kill "$HOLDER" 2>/dev/null || true
     hyc_teardown
     hns ip link del "$(UB)" 2>/dev/null || true
     hns ip link del "$(UT)" 2>/dev/null || true
@@ -35,6 +36,9 @@ BR() { echo "hyt${HYI_DIR##*.}"; }
 UB() { echo "hyu${HYI_DIR##*.}"; }
 UT() { echo "hyp${HYI_DIR##*.}"; }
 STATE() { echo "$HYI_DIR/network/$(BR).json"; }
+# Whether the user's tap is up (IFF_UP; LOWER_UP is carrier) or down.
+tap_up() { hns ip -o link show "$(UT)" | grep -q '[<,]UP[,>]'; }
+tap_down() { hns ip -o link show "$(UT)" | grep -q 'state DOWN' && ! tap_up; }
 
 # The container's IPv4 address on eth0.
 addr_of() {
@@ -66,9 +70,10 @@ user:x:1000:" ]
     run hc exec web ip -4 addr show eth0
     [[ "$output" == *"inet 10.220.0."*"/24"* ]]
     [ "$(hc rm -f web)" = web ]
-    ! hns ip link show "hv${id:0:12}" 2>/dev/null
+    run hns ip link show "hv${id:0:12}"
+    [ "$status" -ne 0 ]
     [ ! -e "$HYI_DIR/run/netns/$id" ]
-    ! hns nft list table ip "hyper-$(BR)" | grep -q "hyper:${id:0:32}"
+    [ -z "$(hns nft list table ip "hyper-$(BR)" | grep "hyper:${id:0:32}")" ]
     [ "$(jq '.pods | length' "$(STATE)")" -eq 0 ]
     [ -z "$(hns ip -o link show master "$(BR)")" ]
 }
@@ -182,11 +187,27 @@ user:x:1000:" ]
     [ -z "$(ls -A "$HYI_DIR/run/netns")" ]
 }
 
-@test "hyperd network: --network tap:NAME hands the user's tap to the VM; rm leaves the tap" {
+@test "hyperd network: --network tap:NAME hands the user's tap to the VM; rm leaves the tap as it was" {
+    # Left down: runv brings it up for the VM, and down again once the VM is gone.
     hns ip tuntap add "$(UT)" mode tap
     hns ip addr add 10.221.0.129/25 dev "$(UT)"
-    hns ip link set "$(UT)" up
     rules=$(hns nft list ruleset)
+    # Another program holds it while it is down, so it has no carrier to show: in use all the same; left as is.
+    # (nsenter itself, not hns: $! is then socat's pid.)
+    nsenter --net="/run/netns/$HYC_NS" socat -u TUN,tun-type=tap,tun-name="$(UT)",iff-no-pi - </dev/null >/dev/null 2>&1 3>&- &
+    HOLDER=$!
+    wait_for sh -c "grep -qs 'iff:.*$(UT)' /proc/$HOLDER/fdinfo/*"
+    tap_down
+    run hc run -d --network "tap:$(UT)" "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"the tap $(UT) is in use"* ]]
+    run api POST /v1/containers/run -d "{\"image\":\"$IMG\",\"network\":\"tap:$(UT)\"}"
+    [ "${lines[-1]}" = 409 ]
+    [ -z "$(hc ps -a -q)" ]
+    tap_down
+    kill "$HOLDER"
+    wait "$HOLDER" || true
+    HOLDER=
     run hc run --network "tap:$(UT)" -p 8080:80 "$IMG" true
     [ "$status" -eq 125 ]
     [[ "$output" == *"on a tap of your own (\"tap:$(UT)\") hyperd adds no rules"* ]]
@@ -198,6 +219,7 @@ user:x:1000:" ]
     [[ "$output" == *"is not another address in 10.221.0.130/25's subnet"* ]]
 
     hc run -d --name t --network "tap:$(UT)" --ip 10.221.0.130/25 --gateway 10.221.0.129 "$IMG" httpd -f -p 8080 -h /etc >/dev/null
+    tap_up
     out=$(wait_for hns curl -sf -m 2 http://10.221.0.130:8080/group)
     [ "$out" = "root:x:0:
 user:x:1000:" ]
@@ -215,6 +237,7 @@ user:x:1000:" ]
     [ "$(jq '.pods | length' "$(STATE)")" -eq 0 ]
     [ "$(hns nft list ruleset)" = "$rules" ]
     [ "$(hc rm -f t)" = t ]
+    wait_for tap_down
     hns ip -d -o link show "$(UT)" | grep -q "tun type tap"
     hns ip -4 -o addr show dev "$(UT)" | grep -q "10.221.0.129/25"
     [ "$(hns nft list ruleset)" = "$rules" ]

@@ -89,7 +89,8 @@ status_of() {
     rv create --bundle "$b" k2 </dev/null >/dev/null 2>&1
     pid=$(cat "$b/pid")
     rv delete k1
-    ! kill -0 "$pid" 2>/dev/null
+    run kill -0 "$pid"
+    [ "$status" -ne 0 ]
     rv kill k2 KILL
     for i in $(seq 50); do [ "$(status_of k2)" = stopped ] && break; sleep 0.1; done
     [ "$(status_of k2)" = stopped ]
@@ -146,7 +147,8 @@ status_of() {
     kill -0 "$epid"
     [ "$(rv ps --format json x1 | jq -r 'map(tostring) | join(",")')" = "$(rv state x1 | jq -r .pid),$epid" ]
     for i in $(seq 100); do kill -0 "$epid" 2>/dev/null || break; sleep 0.1; done
-    ! kill -0 "$epid" 2>/dev/null
+    run kill -0 "$epid"
+    [ "$status" -ne 0 ]
     [ "$(echo data | rv exec x1 cat)" = data ]
     rv delete --force x1
 }

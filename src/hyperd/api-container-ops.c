@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "pods.h"
 #include "fd-util.h"
 #include "hyperd.h"
 #include "json-util.h"
@@ -68,6 +69,8 @@ enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, 
                 return ret;
         /* The wait may outlast the idle timeout, which would drop the reply. */
         MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+        /* The exit watcher removes no autoRemove container before its waiter has the exit code. */
+        watcher_hold(ct.id);
         r = container_wait(hd, ct.id, -1, http_connection_fd(c), &st);
         if (r == -ECANCELED)
                 ret = MHD_NO;
@@ -75,6 +78,7 @@ enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, 
                 ret = http_reply_errno(c, r, NULL, "cannot wait for the container");
         else
                 ret = ops_reply_exit(c, &ct, &st);
+        watcher_release(ct.id);
         db_container_done(&ct);
         return ret;
 }
@@ -94,6 +98,8 @@ enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, 
                                         STOP_MAX_TIMEOUT);
         if (ops_find(hd, c, req, &ct, &st, &ret) < 0)
                 return ret;
+        /* A pod's restart policy leaves a container a user stopped stopped (a no-op outside pods). */
+        db_member_set_stopped(hd->db, ct.id, true);
         r = container_stop(hd, ct.id, (int)timeout, &st);
         if (r < 0)
                 ret = http_reply_errno(c, r, NULL, "cannot stop the container");
@@ -136,6 +142,8 @@ enum MHD_Result api_container_kill(struct hyperd *hd, struct MHD_Connection *c, 
                 return ret;
         if (!container_is_live(&st))
                 ret = ops_not_running(c, &ct, &st);
+        else if ((sig == SIGKILL || sig == SIGTERM) && db_member_set_stopped(hd->db, ct.id, true) < 0)
+                r = -EIO;
         else if ((r = container_signal(hd, ct.id, sig, &error)) < 0)
                 ret = http_reply_errno(c, r, error, "cannot signal the container");
         else

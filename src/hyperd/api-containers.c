@@ -42,6 +42,22 @@ struct json_object *api_container_json(const struct db_container *c, const struc
         return o;
 }
 
+/* "pod": the pod the container runs in, or null. */
+static void api_container_add_pod(struct hyperd *hd, struct json_object *o, const char *id)
+{
+        struct db_member m;
+
+        if (!o)
+                return;
+        if (db_member_get(hd->db, id, &m) < 0) {
+                json_object_object_add(o, "pod", NULL);
+                return;
+        }
+        json_object_object_add(o, "pod", json_object_new_string(m.pod));
+        json_object_object_add(o, "restartCount", json_object_new_int64(m.restarts));
+        free(m.pod);
+}
+
 enum MHD_Result api_containers_list(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
 {
         _cleanup_(json_object_putp) struct json_object *arr = json_object_new_array();
@@ -63,8 +79,12 @@ enum MHD_Result api_containers_list(struct hyperd *hd, struct MHD_Connection *c,
 
                 if (container_state(hd, a[i].id, &st) < 0)
                         snprintf(st.status, sizeof(st.status), "unknown");
-                if (all || container_is_live(&st))
-                        json_object_array_add(arr, api_container_json(&a[i], &st));
+                if (all || container_is_live(&st)) {
+                        struct json_object *o = api_container_json(&a[i], &st);
+
+                        api_container_add_pod(hd, o, a[i].id);
+                        json_object_array_add(arr, o);
+                }
         }
         db_container_free_array(a, n);
         return http_reply_json(c, MHD_HTTP_OK, arr);
@@ -106,6 +126,7 @@ enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *
                 return http_reply_errno(c, r, error, "cannot find the container");
         r = container_state(hd, ct.id, &st);
         o = r >= 0 ? api_container_json(&ct, &st) : NULL;
+        api_container_add_pod(hd, o, ct.id);
         bundle = container_bundle(hd, ct.id, NULL);
         volumes = container_volumes_json(hd, ct.id);
         if (o)

@@ -21,6 +21,7 @@
 #include "container-io.h"
 #include "containers.h"
 #include "fd-util.h"
+#include "pods.h"
 #include "fs-util.h"
 #include "image-store.h"
 #include "json-util.h"
@@ -158,15 +159,18 @@ static int create_etc(const char *bundle, const struct container_run *run, const
         return r;
 }
 
+/* join: the pod the container joins (its namespaces and /etc files), or NULL. */
 static int create_bundle(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                          const struct image_config *ic, const char *id, const char *image_id, const char *netns,
-                         const char *addr, const struct container_volumes *cv, char **ret_error)
+                         const char *addr, const struct container_volumes *cv, const struct pod_join *join,
+                         char **ret_error)
 {
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *config = container_bundle(hd, id, "config.json"),
                             *rootfs = NULL;
         _cleanup_close_ int fd = -1;
         struct container_spec_input in = {.image = ic, .run = run, .id = id, .netns = netns, .etc = bundle,
-                                          .volumes = cv->mounts, .n_volumes = cv->n_mounts};
+                                          .volumes = cv->mounts, .n_volumes = cv->n_mounts,
+                                          .mounts = run->mounts};
         int r;
 
         if (!bundle || !config)
@@ -174,9 +178,16 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
         r = mkdir_p(bundle, 0700);
         if (r < 0)
                 return create_error(ret_error, r, "cannot make %s: %s", bundle, strerror(-r));
-        r = create_etc(bundle, run, id, addr, ret_error);
-        if (r < 0)
-                return r;
+        if (join) {
+                in.netns = join->netns;
+                in.etc = join->etc;
+                in.ipc_ns = join->ipc;
+                in.uts_ns = join->uts;
+        } else {
+                r = create_etc(bundle, run, id, addr, ret_error);
+                if (r < 0)
+                        return r;
+        }
         r = image_rootfs_create(s, image_id, id, NULL, &rootfs, ret_error);
         if (r < 0)
                 return r;
@@ -237,6 +248,52 @@ int container_start(struct hyperd *hd, const char *id, char **ret_error)
         return r;
 }
 
+int container_runv_start(struct hyperd *hd, const char *id, char **ret_error)
+{
+        /* A pod's sandbox, or a pod's container started again: no terminal, no stdin. */
+        struct container_run run = {0};
+        int r = create_runv_create(hd, &run, id, ret_error);
+
+        return r < 0 ? r : container_start(hd, id, ret_error);
+}
+
+/* Records the volumes, writes the bundle, creates, hot-plugs block volumes, starts. */
+static int create_rest(struct hyperd *hd, struct image_store *s, const struct container_run *run,
+                       const struct image_config *ic, const char *id, const char *image_id, const char *netns,
+                       const char *addr, struct container_volumes *cv, const struct pod_join *join, char **ret_error)
+{
+        int r = container_volumes_record(hd, id, cv, ret_error);
+
+        if (r >= 0)
+                r = create_bundle(hd, s, run, ic, id, image_id, netns, addr, cv, join, ret_error);
+        if (r >= 0)
+                r = create_runv_create(hd, run, id, ret_error);
+        /* Block volumes are hot-plugged into the created VM, mounted before the process starts. */
+        if (r >= 0)
+                r = container_volumes_attach(hd, id, cv, ret_error);
+        return r;
+}
+
+/* A container that joins a pod: the pod's network, ipc, uts and /etc files instead of its own. */
+static int create_member(struct hyperd *hd, struct image_store *s, const struct container_run *run,
+                         const struct image_config *ic, const char *id, const char *image_id,
+                         struct container_volumes *cv, char **ret_error)
+{
+        _cleanup_(pod_join_done) struct pod_join join = {0};
+        int r;
+
+        if (run->publish || run->network_none || run->bridge || run->tap || run->ip || run->dns || run->add_host)
+                return create_error(ret_error, -EINVAL,
+                                    "a container in a pod shares the pod's network: publish ports, set the network "
+                                    "and the DNS in the pod file, not on the container");
+        r = pod_join_prepare(hd, run->pod, &join, ret_error);
+        if (r >= 0)
+                r = db_member_add(hd->db, id, run->pod);
+        if (r >= 0)
+                r = create_rest(hd, s, run, ic, id, image_id, NULL, NULL, cv, &join, ret_error);
+        return r;
+}
+
 static int create_all(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                       const struct image_config *ic, const char *id, const char *image_id,
                       struct container_volumes *cv, char **ret_error)
@@ -244,20 +301,17 @@ static int create_all(struct hyperd *hd, struct image_store *s, const struct con
         _cleanup_free_ char *netns = NULL;
         struct in_addr a = {0};
         char addr[INET_ADDRSTRLEN];
-        int r = container_net_create(hd, id, run, &netns, &a, ret_error);
+        int r;
 
+        if (run->pod)
+                return create_member(hd, s, run, ic, id, image_id, cv, ret_error);
+        r = container_net_create(hd, id, run, &netns, &a, ret_error);
         /* No address: --network none, or a bridge or tap of the user's without --ip. */
         if (r >= 0 && a.s_addr != INADDR_ANY && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
                 r = -errno;
         if (r >= 0)
-                r = container_volumes_record(hd, id, cv, ret_error);
-        if (r >= 0)
-                r = create_bundle(hd, s, run, ic, id, image_id, netns, a.s_addr != INADDR_ANY ? addr : NULL, cv, ret_error);
-        if (r >= 0)
-                r = create_runv_create(hd, run, id, ret_error);
-        /* Block volumes are hot-plugged into the created VM, mounted before the process starts. */
-        if (r >= 0)
-                r = container_volumes_attach(hd, id, cv, ret_error);
+                r = create_rest(hd, s, run, ic, id, image_id, netns, a.s_addr != INADDR_ANY ? addr : NULL, cv, NULL,
+                                ret_error);
         return r;
 }
 

@@ -580,6 +580,32 @@ static void net_gc(struct hyperd *hd, const struct db_container *cs, size_t n)
                                   error ? error : strerror(-r));
 }
 
+/* A pod's network is its sandbox's (pods.h), which has no row of containers: added as rows with only the id. */
+static int net_add_sandboxes(struct hyperd *hd, struct db_container **cs, size_t *n)
+{
+        struct db_pod *pods = NULL;
+        struct db_container *b;
+        size_t np = 0;
+        int r;
+
+        r = db_pod_list(hd->db, &pods, &np);
+        if (r < 0)
+                return r;
+        b = realloc(*cs, (*n + np + 1) * sizeof(**cs));
+        if (!b) {
+                db_pod_free_array(pods, np);
+                return -ENOMEM;
+        }
+        *cs = b;
+        for (size_t i = 0; i < np; i++) {
+                b[*n] = (struct db_container){.id = pods[i].sandbox};
+                pods[i].sandbox = NULL;
+                ++*n;
+        }
+        db_pod_free_array(pods, np);
+        return 0;
+}
+
 int container_net_start(struct hyperd *hd)
 {
         struct db_container *cs = NULL;
@@ -592,6 +618,11 @@ int container_net_start(struct hyperd *hd)
         r = db_container_list(hd->db, &cs, &n);
         if (r < 0)
                 return log_error_errno(r, "cannot list the containers");
+        r = net_add_sandboxes(hd, &cs, &n);
+        if (r < 0) {
+                db_container_free_array(cs, n);
+                return log_error_errno(r, "cannot list the pods");
+        }
         net_gc(hd, cs, n);
         db_container_free_array(cs, n);
         return 0;

@@ -49,6 +49,7 @@ void container_run_done(struct container_run *r)
         free(r->tap);
         free(r->ip);
         free(r->gateway);
+        free(r->pod);
         *r = (struct container_run){0};
 }
 
@@ -98,7 +99,7 @@ static int run_check_keys(struct json_object *o, char **ret_error)
         static const char *const known[] = {"image",   "name",     "workdir", "user",   "cmd",  "entrypoint",
                                             "env",     "rm",       "publish", "network", "dns", "add_host",
                                             "volumes", "memory",   "cpus",    "ip",      "gateway",
-                                            "tty",     "stdin",    "stdin_once"};
+                                            "tty",     "stdin",    "stdin_once", "pod"};
 
         json_object_object_foreach(o, key, val)
         {
@@ -377,6 +378,8 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
                 r = run_string(o, "ip", &ret->ip, ret_error);
         if (r >= 0)
                 r = run_string(o, "gateway", &ret->gateway, ret_error);
+        if (r >= 0)
+                r = run_string(o, "pod", &ret->pod, ret_error);
         if (r < 0)
                 return r;
         r = json_get_bool(o, "rm", &ret->auto_remove);
@@ -618,8 +621,8 @@ static int spec_process(struct json_object *spec, const struct container_spec_in
         return 0;
 }
 
-/* The network entry of linux.namespaces joins the namespace at path. */
-static int spec_netns(struct json_object *spec, const char *path)
+/* The entry of type in linux.namespaces joins the namespace at path. */
+static int spec_ns(struct json_object *spec, const char *ns_type, const char *path)
 {
         struct json_object *linux_o, *nss, *type;
 
@@ -630,7 +633,7 @@ static int spec_netns(struct json_object *spec, const char *path)
                 struct json_object *e = json_object_array_get_idx(nss, i);
 
                 if (json_object_object_get_ex(e, "type", &type) &&
-                    strcmp(json_object_get_string(type), "network") == 0)
+                    strcmp(json_object_get_string(type), ns_type) == 0)
                         return json_object_object_add(e, "path", json_object_new_string(path)) < 0 ? -ENOMEM : 0;
         }
         return -EINVAL;
@@ -710,6 +713,21 @@ static int spec_etc(struct json_object *spec, const char *etc)
         return r;
 }
 
+static int spec_mounts_append(struct json_object *spec, struct json_object *more)
+{
+        struct json_object *mounts;
+
+        if (!json_object_object_get_ex(spec, "mounts", &mounts)) {
+                mounts = json_object_new_array();
+                if (!mounts || json_object_object_add(spec, "mounts", mounts) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < json_object_array_length(more); i++)
+                if (json_object_array_add(mounts, json_object_get(json_object_array_get_idx(more, i))) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
 int container_spec(const struct container_spec_input *in, struct json_object **ret, char **ret_error)
 {
         const char *def = oci_spec_default();
@@ -729,7 +747,11 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
         json_object_object_add(spec, "hostname", json_object_new_string(host));
         r = spec_process(spec, in, ret_error);
         if (r >= 0 && in->netns)
-                r = spec_netns(spec, in->netns);
+                r = spec_ns(spec, "network", in->netns);
+        if (r >= 0 && in->ipc_ns)
+                r = spec_ns(spec, "ipc", in->ipc_ns);
+        if (r >= 0 && in->uts_ns)
+                r = spec_ns(spec, "uts", in->uts_ns);
         if (r >= 0)
                 r = spec_network_annotations(spec, in->run);
         if (r >= 0 && in->etc)
@@ -738,6 +760,8 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
                 r = volume_spec_mounts(spec, in->volumes, in->n_volumes);
         if (r >= 0)
                 r = resources_spec_apply(spec, in->run->memory, in->run->millicpus);
+        if (r >= 0 && in->mounts)
+                r = spec_mounts_append(spec, in->mounts);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(spec);

@@ -39,6 +39,8 @@ struct container_run {
         char **volumes;    /* -v specs (volume-spec.h), NULL when none */
         uint64_t memory;   /* the VM's memory in bytes; 0: the default */
         uint64_t millicpus; /* the VM's CPUs in thousandths; 0: the default */
+        char *pod;         /* the pod to join (docs/pods.md), or NULL: a VM of its own */
+        struct json_object *mounts; /* not from the API: OCI mounts of a pod file's volumes, borrowed */
         bool auto_remove;
         bool network_none; /* "network": "none": no network namespace of its own, no NIC */
         char *bridge;      /* "network": "bridge:NAME": a veth on the user's bridge NAME; NULL: hyperd's own */
@@ -101,6 +103,8 @@ struct container_spec_input {
         const char *etc;   /* a folder with hosts, resolv.conf and hostname to bind read-only, or NULL */
         const struct volume_mount *volumes; /* host folders, files and named volumes to bind */
         size_t n_volumes;
+        const char *ipc_ns, *uts_ns; /* namespaces to join (a pod's), or NULL for new ones */
+        struct json_object *mounts;  /* more OCI mounts to append (a pod's volumes), or NULL */
 };
 
 /*

@@ -234,5 +234,20 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
         r = rm_rf(bundle);
         if (r < 0)
                 return ct_error(ret_error, r, "cannot remove %s: %s", bundle, strerror(-r));
+        db_member_remove(hd->db, id);
         return db_container_remove(hd->db, id);
+}
+
+int container_restart(struct hyperd *hd, const char *id, char **ret_error)
+{
+        char *args[] = {(char *)"delete", (char *)"--force", (char *)id, NULL};
+        struct runv_result res;
+        int r;
+
+        r = ct_runv(hd, args, &res);
+        if (r >= 0 && res.status != 0)
+                r = ct_error(ret_error, -EIO, "cannot delete container %s: %s", id,
+                             runv_result_message(&res) ? runv_result_message(&res) : "runv delete failed");
+        runv_result_done(&res);
+        return r < 0 ? r : container_runv_start(hd, id, ret_error);
 }

@@ -51,6 +51,11 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
 /* runv start: a created container's process begins. */
 int container_start(struct hyperd *hd, const char *id, char **ret_error);
 
+/* runv create (stdio on the bundle's log) and runv start of a container whose bundle is made. */
+int container_runv_start(struct hyperd *hd, const char *id, char **ret_error);
+/* A stopped container started again from its bundle (runv delete, create, start): the restart policy's. */
+int container_restart(struct hyperd *hd, const char *id, char **ret_error);
+
 /* container-net.c: the container's network namespace, veth and published ports on hyperd's bridge. */
 #define CONTAINER_NET_POD_ID_LEN 32
 void container_net_pod_id(const char *id, char ret[CONTAINER_NET_POD_ID_LEN + 1]);

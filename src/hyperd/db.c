@@ -29,6 +29,10 @@ static const char *const db_migrations[] = {
         " kind TEXT NOT NULL, source TEXT NOT NULL, destination TEXT NOT NULL, readonly INTEGER NOT NULL,"
         " format TEXT, PRIMARY KEY (container_id, destination));"
         "CREATE INDEX container_volumes_source ON container_volumes (kind, source);",
+        "CREATE TABLE pods (id TEXT PRIMARY KEY, sandbox TEXT NOT NULL UNIQUE, spec TEXT NOT NULL,"
+        " created INTEGER NOT NULL);"
+        "CREATE TABLE pod_members (container TEXT PRIMARY KEY, pod TEXT NOT NULL, restarts INTEGER NOT NULL DEFAULT 0,"
+        " stopped_by_user INTEGER NOT NULL DEFAULT 0);",
 };
 
 int db_latest_version(void)
@@ -792,4 +796,190 @@ int db_container_volumes(struct db *db, const char *container_id, const char *ki
         *ret = a;
         *ret_n = n;
         return 0;
+}
+
+/* Runs one statement with text parameters (NULL-terminated list); rows, if any, are dropped. */
+static int db_run(struct db *db, const char *sql, const char *const *args, int64_t num, int num_index)
+{
+        sqlite3_stmt *st = NULL;
+        int rc;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        for (int i = 0; rc == SQLITE_OK && args && args[i]; i++)
+                rc = sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK && num_index > 0)
+                rc = sqlite3_bind_int64(st, num_index, num);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        return rc == SQLITE_CONSTRAINT ? -EEXIST : db_errno(rc);
+}
+
+void db_pod_done(struct db_pod *p)
+{
+        free(p->id);
+        free(p->sandbox);
+        free(p->spec);
+        *p = (struct db_pod){ 0 };
+}
+
+void db_pod_free_array(struct db_pod *a, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                db_pod_done(&a[i]);
+        free(a);
+}
+
+int db_pod_add(struct db *db, const struct db_pod *p)
+{
+        const char *args[] = { p->id, p->sandbox, p->spec, NULL };
+
+        return db_run(db, "INSERT INTO pods (id, sandbox, spec, created) VALUES (?1, ?2, ?3, ?4)", args, p->created,
+                      4);
+}
+
+static int db_pod_read(sqlite3_stmt *st, struct db_pod *ret)
+{
+        char **text[] = { &ret->id, &ret->sandbox, &ret->spec };
+
+        *ret = (struct db_pod){ 0 };
+        for (int i = 0; i < 3; i++) {
+                const char *v = (const char *)sqlite3_column_text(st, i);
+
+                *text[i] = strdup(v ? v : "");
+                if (!*text[i]) {
+                        db_pod_done(ret);
+                        return -ENOMEM;
+                }
+        }
+        ret->created = sqlite3_column_int64(st, 3);
+        return 0;
+}
+
+static int db_pods_query(struct db *db, const char *sql, const char *arg, struct db_pod **ret, size_t *ret_n)
+{
+        struct db_pod *a = NULL, *b;
+        sqlite3_stmt *st = NULL;
+        size_t n = 0;
+        int rc, r = 0;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && arg)
+                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                b = realloc(a, (n + 1) * sizeof(*a));
+                r = b ? db_pod_read(st, &b[n]) : -ENOMEM;
+                a = b ? b : a;
+                n += r >= 0;
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        if (r < 0) {
+                db_pod_free_array(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+#define DB_POD_COLUMNS "SELECT id, sandbox, spec, created FROM pods"
+
+int db_pod_list(struct db *db, struct db_pod **ret, size_t *ret_n)
+{
+        return db_pods_query(db, DB_POD_COLUMNS " ORDER BY created DESC, id", NULL, ret, ret_n);
+}
+
+int db_pod_get(struct db *db, const char *id, struct db_pod *ret)
+{
+        struct db_pod *a = NULL;
+        size_t n = 0;
+        int r = db_pods_query(db, DB_POD_COLUMNS " WHERE id = ?1", id, &a, &n);
+
+        if (r < 0)
+                return r;
+        if (n != 1) {
+                db_pod_free_array(a, n);
+                return -ENOENT;
+        }
+        *ret = a[0];
+        free(a);
+        return 0;
+}
+
+int db_pod_remove(struct db *db, const char *id)
+{
+        const char *args[] = { id, NULL };
+
+        return db_run(db, "DELETE FROM pods WHERE id = ?1", args, 0, 0);
+}
+
+int db_member_add(struct db *db, const char *container, const char *pod)
+{
+        const char *args[] = { container, pod, NULL };
+
+        return db_run(db, "INSERT INTO pod_members (container, pod) VALUES (?1, ?2)", args, 0, 0);
+}
+
+int db_member_remove(struct db *db, const char *container)
+{
+        const char *args[] = { container, NULL };
+
+        return db_run(db, "DELETE FROM pod_members WHERE container = ?1", args, 0, 0);
+}
+
+int db_member_get(struct db *db, const char *container, struct db_member *ret)
+{
+        sqlite3_stmt *st = NULL;
+        const char *pod;
+        int rc, r = 0;
+
+        *ret = (struct db_member){ 0 };
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, "SELECT pod, restarts, stopped_by_user FROM pod_members WHERE container = ?1",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, container, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                pod = (const char *)sqlite3_column_text(st, 0);
+                ret->pod = strdup(pod ? pod : "");
+                ret->restarts = sqlite3_column_int64(st, 1);
+                ret->stopped_by_user = sqlite3_column_int(st, 2) != 0;
+                r = ret->pod ? 0 : -ENOMEM;
+        } else
+                r = rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+int db_member_list(struct db *db, const char *pod, struct db_container **ret, size_t *ret_n)
+{
+        return db_containers_query(db,
+                                   DB_CONTAINER_COLUMNS
+                                   " WHERE id IN (SELECT container FROM pod_members WHERE pod = ?1) ORDER BY created, id",
+                                   pod, ret, ret_n);
+}
+
+int db_member_set_restarts(struct db *db, const char *container, int64_t restarts)
+{
+        const char *args[] = { container, NULL };
+
+        return db_run(db, "UPDATE pod_members SET restarts = ?2, stopped_by_user = 0 WHERE container = ?1", args,
+                      restarts, 2);
+}
+
+int db_member_set_stopped(struct db *db, const char *container, bool stopped)
+{
+        const char *args[] = { container, NULL };
+
+        return db_run(db, "UPDATE pod_members SET stopped_by_user = ?2 WHERE container = ?1", args, stopped, 2);
 }

@@ -34,7 +34,17 @@
  *       qcow2). A named volume with rows here is in use; a block file with a
  *       row is attached and is not attached again. Rows go with the container.
  *
- * Pods and execs get their own tables in later migrations. One connection serves all threads: each call takes the
+ * Version 4:
+ *   pods(id TEXT PRIMARY KEY, sandbox TEXT NOT NULL UNIQUE, spec TEXT NOT NULL, created INTEGER NOT NULL)
+ *       one row per pod (docs/pods.md): its id (the pod file's), the runv
+ *       id of its sandbox container, the pod file in canonical form.
+ *   pod_members(container TEXT PRIMARY KEY, pod TEXT NOT NULL, restarts INTEGER NOT NULL DEFAULT 0,
+ *               stopped_by_user INTEGER NOT NULL DEFAULT 0)
+ *       the containers (rows of containers) that run in a pod, how often
+ *       the exit watcher restarted each, and whether a user stopped it
+ *       (so that the pod's restart policy leaves it stopped).
+ *
+ * Execs get their own tables in later migrations. One connection serves all threads: each call takes the
  * connection's mutex for its statements.
  */
 
@@ -114,3 +124,35 @@ int db_container_volume_remove(struct db *db, const char *container_id, const ch
 /* A container's rows, or (container_id NULL) the rows with that kind and source; by destination. */
 int db_container_volumes(struct db *db, const char *container_id, const char *kind, const char *source,
                          struct db_container_volume **ret, size_t *ret_n);
+struct db_pod {
+        char *id, *sandbox;
+        char *spec; /* the pod file, canonical (pod_spec_to_json) */
+        int64_t created;
+};
+
+void db_pod_done(struct db_pod *p);
+void db_pod_free_array(struct db_pod *a, size_t n);
+/* -EEXIST when the id is taken. */
+int db_pod_add(struct db *db, const struct db_pod *p);
+/* Newest first. */
+int db_pod_list(struct db *db, struct db_pod **ret, size_t *ret_n);
+/* By id; -ENOENT. */
+int db_pod_get(struct db *db, const char *id, struct db_pod *ret);
+int db_pod_remove(struct db *db, const char *id);
+
+struct db_member {
+        char *pod;
+        int64_t restarts;
+        bool stopped_by_user;
+};
+
+/* A container joins a pod; -EEXIST when it is in one. */
+int db_member_add(struct db *db, const char *container, const char *pod);
+int db_member_remove(struct db *db, const char *container);
+/* -ENOENT when the container is in no pod; free ret->pod. */
+int db_member_get(struct db *db, const char *container, struct db_member *ret);
+/* The pod's containers, oldest first. */
+int db_member_list(struct db *db, const char *pod, struct db_container **ret, size_t *ret_n);
+/* Also clears stopped_by_user. */
+int db_member_set_restarts(struct db *db, const char *container, int64_t restarts);
+int db_member_set_stopped(struct db *db, const char *container, bool stopped);

@@ -46,6 +46,11 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_RESIZE] = api_container_resize,
         [ROUTE_EXEC_INSPECT] = api_exec_inspect,
         [ROUTE_EXEC_RESIZE] = api_exec_resize,
+        [ROUTE_PODS_LIST] = api_pods_list,
+        [ROUTE_PODS_CREATE] = api_pods_create,
+        [ROUTE_POD_INSPECT] = api_pod_inspect,
+        [ROUTE_POD_STOP] = api_pod_stop,
+        [ROUTE_POD_DELETE] = api_pod_delete,
 };
 
 int http_status_from_errno(int r)

@@ -88,6 +88,14 @@ enum MHD_Result api_containers_create(struct hyperd *hd, struct MHD_Connection *
 enum MHD_Result api_container_start(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_attach(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_container_resize(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+/* api-pods.c */
+enum MHD_Result api_pods_list(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_pods_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_pod_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_pod_stop(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_pod_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+
+/* api-container-ops.c */
 enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_exec_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_exec_resize(struct hyperd *hd, struct MHD_Connection *c, struct request *req);

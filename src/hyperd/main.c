@@ -17,6 +17,7 @@
 #include "guest.h"
 #include "hyperd.h"
 #include "container-io.h"
+#include "pods.h"
 #include "containers.h"
 #include "hypervisor.h"
 #include "log.h"
@@ -286,12 +287,13 @@ static int hyperd_serve(struct hyperd *hd, const sigset_t *mask, gid_t gid)
         if (fd < 0)
                 return fd;
         /* Once the socket is ours: a hyperd refused as a second one touches no network. */
-        mhd = container_net_start(hd) >= 0 ? hyperd_start_http(hd, fd) : NULL;
+        mhd = container_net_start(hd) >= 0 && pod_rootfs_share(hd) >= 0 ? hyperd_start_http(hd, fd) : NULL;
         if (!mhd) {
                 close(fd);
                 unlink(hd->config->socket);
                 return hd->net ? (log_error("cannot start the HTTP server"), -EIO) : -ENONET;
         }
+        watcher_start(hd);
         log_info("serving API v%s on %s (root %s)", API_VERSION, hd->config->socket, hd->config->root);
         while (sigwait(mask, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
                 ;
@@ -299,6 +301,8 @@ static int hyperd_serve(struct hyperd *hd, const sigset_t *mask, gid_t gid)
         /* Unlinked first, so that no new client finds a socket nobody will answer. */
         unlink(hd->config->socket);
         MHD_stop_daemon(mhd);
+        watcher_stop();
+        pod_rootfs_unshare(hd);
         close(fd);
         return 0;
 }

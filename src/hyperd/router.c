@@ -50,6 +50,11 @@ static const struct router_entry router_table[] = {
         { "POST", API_PREFIX "/volumes/create", ROUTE_VOLUMES_CREATE, false, true },
         { "GET", API_PREFIX "/volumes/*", ROUTE_VOLUME_INSPECT, false },
         { "DELETE", API_PREFIX "/volumes/*", ROUTE_VOLUME_DELETE, false },
+        { "GET", API_PREFIX "/pods", ROUTE_PODS_LIST, false },
+        { "POST", API_PREFIX "/pods", ROUTE_PODS_CREATE, false, true },
+        { "GET", API_PREFIX "/pods/*/json", ROUTE_POD_INSPECT, false },
+        { "POST", API_PREFIX "/pods/*/stop", ROUTE_POD_STOP, false },
+        { "DELETE", API_PREFIX "/pods/*", ROUTE_POD_DELETE, false },
 };
 
 static const char *const route_names[_ROUTE_MAX] = {
@@ -70,6 +75,9 @@ static const char *const route_names[_ROUTE_MAX] = {
         [ROUTE_CONTAINERS_CREATE] = "containers-create", [ROUTE_CONTAINER_START] = "container-start",
         [ROUTE_CONTAINER_ATTACH] = "container-attach", [ROUTE_CONTAINER_RESIZE] = "container-resize",
         [ROUTE_EXEC_INSPECT] = "exec-inspect", [ROUTE_EXEC_RESIZE] = "exec-resize",
+        [ROUTE_PODS_LIST] = "pods-list", [ROUTE_PODS_CREATE] = "pods-create",
+        [ROUTE_POD_INSPECT] = "pod-inspect", [ROUTE_POD_STOP] = "pod-stop",
+        [ROUTE_POD_DELETE] = "pod-delete",
 };
 
 const char *route_name(enum route_id id)

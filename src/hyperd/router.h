@@ -54,6 +54,11 @@ enum route_id {
         ROUTE_CONTAINER_RESIZE,
         ROUTE_EXEC_INSPECT,
         ROUTE_EXEC_RESIZE,
+        ROUTE_PODS_LIST,
+        ROUTE_PODS_CREATE,
+        ROUTE_POD_INSPECT,
+        ROUTE_POD_STOP,
+        ROUTE_POD_DELETE,
         _ROUTE_MAX,
 };
 

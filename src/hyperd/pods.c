@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Pods (docs/pods.md). POST /v1/pods checks the whole pod file first (the
+ * parser, what hyperd supports, the images, the names), so that a refused
+ * file leaves nothing behind; then the row, the sandbox (its network, its
+ * /etc files, a rootfs holding only hyper-pause, `runv create` and
+ * `start`), and each container through container_create() with "pod" set.
+ * Any failure after the row removes all of it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "fs-util.h"
+#include "image-store.h"
+#include "json-util.h"
+#include "log.h"
+#include "pods.h"
+
+#define POD_PAUSE_NAME     "hyper-pause"
+#define POD_HOST_RESOLV    "/etc/resolv.conf"
+#define POD_MAX_RESOLV     65536
+#define POD_MAX_PAUSE_SIZE (16u << 20)
+#define POD_STOP_TIMEOUT   10
+
+_printf_(3, 4) static int pod_error(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ret_error || *ret_error)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+void pod_join_done(struct pod_join *j)
+{
+        free(j->netns);
+        free(j->etc);
+        *j = (struct pod_join){0};
+}
+
+int pod_lookup(struct hyperd *hd, const char *id, struct db_pod *ret, char **ret_error)
+{
+        int r = db_pod_get(hd->db, id, ret);
+
+        if (r == -ENOENT)
+                return pod_error(ret_error, r, "no such pod: %s", id);
+        return r;
+}
+
+const char *pod_status(struct hyperd *hd, const struct db_pod *p)
+{
+        struct container_status st;
+
+        if (container_state(hd, p->sandbox, &st) < 0 || !container_is_live(&st))
+                return "exited";
+        return "running";
+}
+
+int pod_join_prepare(struct hyperd *hd, const char *pod, struct pod_join *ret, char **ret_error)
+{
+        _cleanup_(db_pod_done) struct db_pod p = {0};
+        struct container_status st;
+        struct stat sb;
+        int r;
+
+        r = pod_lookup(hd, pod, &p, ret_error);
+        if (r < 0)
+                return r;
+        r = container_state(hd, p.sandbox, &st);
+        if (r >= 0 && (!container_is_live(&st) || st.pid <= 0))
+                return pod_error(ret_error, -EBUSY, "pod %s is not running: remove it and run it again", pod);
+        if (r < 0)
+                return r;
+        *ret = (struct pod_join){0};
+        ret->etc = container_bundle(hd, p.sandbox, NULL);
+        ret->netns = container_netns_path(hd, p.sandbox);
+        if (!ret->etc || !ret->netns) {
+                pod_join_done(ret);
+                return -ENOMEM;
+        }
+        /* A pod without network has no namespace file: the VM's network is shared all the same. */
+        if (stat(ret->netns, &sb) < 0) {
+                free(ret->netns);
+                ret->netns = NULL;
+        }
+        snprintf(ret->ipc, sizeof(ret->ipc), "/proc/%d/ns/ipc", (int)st.pid);
+        snprintf(ret->uts, sizeof(ret->uts), "/proc/%d/ns/uts", (int)st.pid);
+        return 0;
+}
+
+/* $HYPER_PAUSE, else hyper-pause beside hyperd (a build tree), else PREFIX/libexec/hyper/hyper-pause. */
+static int pod_find_pause(char **ret)
+{
+        const char *env = getenv("HYPER_PAUSE");
+        const char *const rel[] = {"", "/../libexec/hyper"};
+        char exe[PATH_MAX], *dir, *p;
+        ssize_t n;
+
+        if (env && *env)
+                return access(env, R_OK) < 0 ? -errno : (*ret = strdup(env)) ? 0 : -ENOMEM;
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n < 0)
+                return -errno;
+        exe[n] = '\0';
+        dir = dirname(exe);
+        for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+                if (asprintf(&p, "%s%s/" POD_PAUSE_NAME, dir, rel[i]) < 0)
+                        return -ENOMEM;
+                if (access(p, R_OK) == 0) {
+                        *ret = p;
+                        return 0;
+                }
+                free(p);
+        }
+        return -ENOENT;
+}
+
+static int pod_new_id(char ret[CONTAINER_ID_LEN + 1])
+{
+        unsigned char b[CONTAINER_ID_LEN / 2];
+
+        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+                return -EIO;
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(ret + 2 * i, 3, "%02x", b[i]);
+        return 0;
+}
+
+/* The name a pod's container gets among hyperd's containers: POD-NAME, as `podman kube play` names them. */
+static char *pod_container_name(const char *pod, const char *name)
+{
+        char *s;
+
+        return asprintf(&s, "%s-%s", pod, name) < 0 ? NULL : s;
+}
+
+/* What hyperd does not do with a pod file the parser accepts, refused before anything is made. */
+static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, char **ret_error)
+{
+        struct stat sb;
+
+        if (spec->network_mode == POD_NETWORK_TAP)
+                return pod_error(ret_error, -EINVAL,
+                                 "network.mode \"tap\" is not supported by hyperd: use \"bridge\" or \"none\"");
+        if (spec->network_mode == POD_NETWORK_BRIDGE && spec->network_bridge && hd->net &&
+            strcmp(spec->network_bridge, netbridge_name(hd->net)) != 0)
+                return pod_error(ret_error, -EINVAL,
+                                 "network.bridge: hyperd's pods use its own bridge %s; leave the field out",
+                                 netbridge_name(hd->net));
+        for (size_t i = 0; i < spec->n_volumes; i++) {
+                const struct pod_volume *v = &spec->volumes[i];
+
+                if (v->driver != POD_VOLUME_HOST)
+                        return pod_error(ret_error, -EINVAL,
+                                         "volumes[%zu]: %s volumes are not supported in pod files yet; "
+                                         "use a host folder (\"source\": \"/path\")",
+                                         i, pod_volume_driver_to_string(v->driver));
+                if (stat(v->source, &sb) < 0)
+                        return pod_error(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, v->source);
+        }
+        return 0;
+}
+
+/* Every image is in the store and every name is free, so that a refusal comes before anything is made. */
+static int pod_check_refs(struct hyperd *hd, const struct pod_spec *spec, char **ret_error)
+{
+        _cleanup_(image_store_closep) struct image_store *s = NULL;
+        _cleanup_(db_pod_done) struct db_pod p = {0};
+        int r;
+
+        if (db_pod_get(hd->db, spec->id, &p) >= 0)
+                return pod_error(ret_error, -EEXIST, "a pod named \"%s\" already exists: remove it or choose another id",
+                                 spec->id);
+        r = image_store_open(hd->config->root, &s, ret_error);
+        for (size_t i = 0; r >= 0 && i < spec->n_containers; i++) {
+                _cleanup_(image_config_freep) struct image_config *ic = NULL;
+                _cleanup_free_ char *id = NULL, *error = NULL, *name = NULL;
+                struct db_container c;
+
+                r = image_store_config(s, spec->containers[i].image, &id, &ic, &error);
+                if (r == -ENOENT)
+                        return pod_error(ret_error, r, "containers[%zu].image: %s: pull or load it first (hyperctl pull %s)",
+                                         i, error ? error : "no such image", spec->containers[i].image);
+                if (r < 0)
+                        return pod_error(ret_error, r, "containers[%zu].image: %s", i, error ? error : strerror(-r));
+                name = pod_container_name(spec->id, spec->containers[i].name);
+                if (!name)
+                        return -ENOMEM;
+                if (db_container_get(hd->db, name, &c) >= 0) {
+                        db_container_done(&c);
+                        return pod_error(ret_error, -EEXIST,
+                                         "containers[%zu]: the name \"%s\" is already in use by another container", i,
+                                         name);
+                }
+        }
+        return r;
+}
+
+/* The published ports of every container, in -p's syntax, for container_net_create(). */
+static char **pod_publish(const struct pod_spec *spec)
+{
+        _cleanup_(strv_freep) char **v = calloc(POD_SPEC_MAX_PORTS + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < spec->n_containers; i++)
+                for (size_t j = 0; j < spec->containers[i].n_ports && n < POD_SPEC_MAX_PORTS; j++) {
+                        const struct pod_port *p = &spec->containers[i].ports[j];
+
+                        if (asprintf(&v[n], "%s%s%u:%u/%s", p->host_ip ? p->host_ip : "", p->host_ip ? ":" : "",
+                                     p->host_port, p->container_port, pod_protocol_to_string(p->protocol)) < 0)
+                                return NULL;
+                        n++;
+                }
+        return TAKE_PTR(v);
+}
+
+static char *pod_host_resolv(void)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+
+        return read_full_file(POD_HOST_RESOLV, POD_MAX_RESOLV, &text, &len) < 0 ? NULL : TAKE_PTR(text);
+}
+
+/* resolv.conf: the pod's servers, else the host's (container_resolv's rules), then its search and options. */
+static char *pod_resolv(const struct pod_spec *spec)
+{
+        struct container_run run = {.dns = spec->dns_servers[0] ? spec->dns_servers : NULL};
+        _cleanup_free_ char *host = pod_host_resolv(), *base = container_resolv(&run, host);
+        char *text = NULL, *line = NULL, *next;
+        char *const *lists[] = {spec->dns_search, spec->dns_options};
+        const char *keys[] = {"search", "options"};
+
+        if (!base)
+                return NULL;
+        text = TAKE_PTR(base);
+        for (size_t k = 0; k < 2; k++) {
+                if (!lists[k][0])
+                        continue;
+                line = strdup(keys[k]);
+                for (char *const *w = lists[k]; line && *w; w++) {
+                        next = NULL;
+                        if (asprintf(&next, "%s %s", line, *w) < 0)
+                                next = NULL;
+                        free(line);
+                        line = next;
+                }
+                next = NULL;
+                if (!line || asprintf(&next, "%s%s\n", text, line) < 0)
+                        next = NULL;
+                free(line);
+                free(text);
+                text = next;
+                if (!text)
+                        return NULL;
+        }
+        return text;
+}
+
+static int pod_write(const char *dir, const char *name, char *text, char **ret_error)
+{
+        _cleanup_free_ char *owned = text, *path = NULL;
+        int r;
+
+        if (!text || asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        return r < 0 ? pod_error(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+/* The sandbox's bundle: hosts, resolv.conf and hostname for the members, and rootfs/pause. */
+static int pod_sandbox_files(struct hyperd *hd, const struct pod_spec *spec, const char *dir, const char *addr,
+                             char **ret_error)
+{
+        _cleanup_free_ char *pause = NULL, *rootfs = NULL, *data = NULL, *dest = NULL, *hostname = NULL;
+        struct container_run run = {0};
+        size_t len;
+        int r;
+
+        r = pod_find_pause(&pause);
+        if (r < 0)
+                return pod_error(ret_error, r, "hyperd found no %s to hold the pod's VM (install it beside hyperd, "
+                                 "or set HYPER_PAUSE)", POD_PAUSE_NAME);
+        if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&dest, "%s/pause", rootfs) < 0 ||
+            asprintf(&hostname, "%s\n", spec->hostname) < 0)
+                return -ENOMEM;
+        r = mkdir_p(rootfs, 0755);
+        if (r >= 0)
+                r = read_full_file(pause, POD_MAX_PAUSE_SIZE, &data, &len);
+        if (r >= 0)
+                r = write_file_atomic(dest, data, len, 0755);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot put %s in the sandbox: %s", pause, strerror(-r));
+        r = pod_write(dir, "hosts", container_hosts(&run, spec->hostname, addr), ret_error);
+        if (r >= 0)
+                r = pod_write(dir, "resolv.conf", pod_resolv(spec), ret_error);
+        if (r >= 0)
+                r = pod_write(dir, "hostname", TAKE_PTR(hostname), ret_error);
+        return r;
+}
+
+static int pod_sandbox_config(const struct pod_spec *spec, const char *sandbox, const char *dir, const char *netns,
+                              char **ret_error)
+{
+        char *cmd[] = {(char *)"/pause", NULL}, *none[] = {NULL};
+        /* runv sizes the pod's VM from its first container's linux.resources. */
+        struct container_run run = {.cmd = cmd, .entrypoint = none, .memory = spec->memory_mib << 20,
+                                    .millicpus = 1000ull * spec->vcpus};
+        struct image_config ic = {0};
+        _cleanup_free_ char *rootfs = NULL, *path = NULL;
+        _cleanup_(json_object_putp) struct json_object *oci = NULL;
+        struct container_spec_input in = {.image = &ic, .run = &run, .id = sandbox, .netns = netns};
+        const char *text;
+        int r;
+
+        if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&path, "%s/config.json", dir) < 0)
+                return -ENOMEM;
+        in.rootfs = rootfs;
+        r = container_spec(&in, &oci, ret_error);
+        if (r < 0)
+                return r;
+        json_object_object_add(oci, "hostname", json_object_new_string(spec->hostname));
+        text = json_object_to_json_string_ext(oci, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = text ? write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
+        return r < 0 ? pod_error(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+static int pod_sandbox_start(struct hyperd *hd, const struct pod_spec *spec, const char *sandbox, char **ret_error)
+{
+        _cleanup_(strv_freep) char **publish = pod_publish(spec);
+        _cleanup_free_ char *dir = container_bundle(hd, sandbox, NULL), *netns = NULL;
+        struct container_run run = {.publish = publish, .network_none = spec->network_mode == POD_NETWORK_NONE};
+        struct in_addr a = {0};
+        char addr[INET_ADDRSTRLEN];
+        int r;
+
+        if (!publish || !dir)
+                return -ENOMEM;
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot make %s: %s", dir, strerror(-r));
+        r = container_net_create(hd, sandbox, &run, &netns, &a, ret_error);
+        if (r >= 0 && netns && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
+                r = -errno;
+        if (r >= 0)
+                r = pod_sandbox_files(hd, spec, dir, netns ? addr : NULL, ret_error);
+        if (r >= 0)
+                r = pod_sandbox_config(spec, sandbox, dir, netns, ret_error);
+        if (r >= 0)
+                r = container_runv_start(hd, sandbox, ret_error);
+        return r;
+}
+
+/* A pod's host volumes mounted by one container, as OCI bind mounts. */
+static struct json_object *pod_mounts(const struct pod_spec *spec, const struct pod_container *c)
+{
+        _cleanup_(json_object_putp) struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < c->n_mounts; i++) {
+                const struct pod_volume *v = pod_spec_find_volume(spec, c->mounts[i].volume);
+                struct json_object *m = json_object_new_object(), *opts = json_object_new_array();
+
+                if (!m || !opts || !v) {
+                        json_object_put(m);
+                        json_object_put(opts);
+                        return NULL;
+                }
+                json_object_array_add(opts, json_object_new_string("rbind"));
+                json_object_array_add(opts, json_object_new_string(v->readonly || c->mounts[i].readonly ? "ro" : "rw"));
+                json_object_object_add(m, "destination", json_object_new_string(c->mounts[i].path));
+                json_object_object_add(m, "type", json_object_new_string("bind"));
+                json_object_object_add(m, "source", json_object_new_string(v->source));
+                json_object_object_add(m, "options", opts);
+                json_object_array_add(a, m);
+        }
+        return TAKE_PTR(a);
+}
+
+static int pod_start_container(struct hyperd *hd, const struct pod_spec *spec, const struct pod_container *pc,
+                               char **ret_error)
+{
+        _cleanup_free_ char *name = pod_container_name(spec->id, pc->name), *id = NULL, *cname = NULL;
+        _cleanup_(json_object_putp) struct json_object *mounts = pod_mounts(spec, pc);
+        struct container_run run = {.image = pc->image, .name = name, .workdir = pc->workdir, .user = pc->user,
+                                    .cmd = pc->command, .entrypoint = pc->entrypoint,
+                                    .env = pc->n_env ? pc->env : NULL, .pod = spec->id, .mounts = mounts};
+
+        if (!name || !mounts)
+                return -ENOMEM;
+        if (pc->tty || pc->stdin)
+                return pod_error(ret_error, -EINVAL,
+                                 "container %s: tty and stdin are not supported by hyperd's pods yet", pc->name);
+        return container_create(hd, &run, &id, &cname, ret_error);
+}
+
+static int pod_start_all(struct hyperd *hd, const struct pod_spec *spec, const char *sandbox, char **ret_error)
+{
+        int r = pod_sandbox_start(hd, spec, sandbox, ret_error);
+
+        for (size_t i = 0; r >= 0 && i < spec->n_containers; i++)
+                r = pod_start_container(hd, spec, &spec->containers[i], ret_error);
+        return r;
+}
+
+int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, char **ret_error)
+{
+        _cleanup_(pod_spec_freep) struct pod_spec *spec = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        char sandbox[CONTAINER_ID_LEN + 1];
+        struct db_pod p;
+        int r;
+
+        if (!hd->runv)
+                return pod_error(ret_error, -ENOENT, "hyperd found no runv to run pods with (set HYPER_RUNV)");
+        r = pod_spec_parse(body, len, &spec, ret_error);
+        if (r < 0)
+                return pod_error(ret_error, r, "the pod file is not valid: %s", strerror(-r));
+        r = pod_check_supported(hd, spec, ret_error);
+        if (r >= 0)
+                r = pod_check_refs(hd, spec, ret_error);
+        if (r >= 0)
+                r = pod_spec_to_json(spec, &canonical);
+        if (r >= 0)
+                r = pod_new_id(sandbox);
+        if (r < 0)
+                return r;
+        p = (struct db_pod){.id = spec->id, .sandbox = sandbox, .spec = canonical, .created = time(NULL)};
+        r = db_pod_add(hd->db, &p);
+        if (r == -EEXIST)
+                return pod_error(ret_error, r, "a pod named \"%s\" already exists", spec->id);
+        if (r < 0)
+                return r;
+        r = pod_start_all(hd, spec, sandbox, ret_error);
+        if (r < 0) {
+                log_warning("pod %s: %s; removing what was made", spec->id, ret_error && *ret_error ? *ret_error : "");
+                pod_remove(hd, &p, NULL);
+                return r;
+        }
+        log_info("pod %s started (%zu containers)", spec->id, spec->n_containers);
+        *ret_id = strdup(spec->id);
+        return *ret_id ? 0 : -ENOMEM;
+}
+
+int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **ret_error)
+{
+        struct db_container *a = NULL;
+        struct container_status st;
+        size_t n = 0;
+        int r;
+
+        r = db_member_list(hd->db, p->id, &a, &n);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+        for (size_t i = 0; i < n; i++) {
+                db_member_set_stopped(hd->db, a[i].id, true);
+                container_stop(hd, a[i].id, timeout_s, &st);
+        }
+        db_container_free_array(a, n);
+        r = container_stop(hd, p->sandbox, timeout_s, &st);
+        return r < 0 ? pod_error(ret_error, r, "cannot stop pod %s: %s", p->id, strerror(-r)) : 0;
+}
+
+int pod_remove(struct hyperd *hd, const struct db_pod *p, char **ret_error)
+{
+        struct db_container *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = db_member_list(hd->db, p->id, &a, &n);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = container_remove(hd, a[i].id, ret_error);
+        db_container_free_array(a, n);
+        if (r >= 0)
+                r = container_remove(hd, p->sandbox, ret_error);
+        if (r >= 0)
+                r = db_pod_remove(hd->db, p->id);
+        return r;
+}
+
+static struct json_object *pod_labels_json(const struct pod_spec *spec)
+{
+        struct json_object *o = json_object_new_object();
+
+        for (size_t i = 0; o && i < spec->n_labels; i++)
+                json_object_object_add(o, spec->labels[i].key, json_object_new_string(spec->labels[i].value));
+        return o;
+}
+
+static struct json_object *pod_containers_json(struct hyperd *hd, const struct db_pod *p)
+{
+        struct json_object *arr = json_object_new_array();
+        struct db_container *a = NULL;
+        size_t n = 0;
+
+        if (!arr || db_member_list(hd->db, p->id, &a, &n) < 0)
+                return arr;
+        for (size_t i = 0; i < n; i++) {
+                struct container_status st;
+                struct db_member m;
+                struct json_object *o;
+
+                if (container_state(hd, a[i].id, &st) < 0)
+                        snprintf(st.status, sizeof(st.status), "unknown");
+                o = api_container_json(&a[i], &st);
+                if (o && db_member_get(hd->db, a[i].id, &m) >= 0) {
+                        json_object_object_add(o, "restartCount", json_object_new_int64(m.restarts));
+                        free(m.pod);
+                }
+                json_object_array_add(arr, o);
+        }
+        db_container_free_array(a, n);
+        return arr;
+}
+
+struct json_object *pod_json(struct hyperd *hd, const struct db_pod *p)
+{
+        _cleanup_(pod_spec_freep) struct pod_spec *spec = NULL;
+        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+        struct json_object *parsed = NULL;
+
+        if (!o || pod_spec_parse(p->spec, strlen(p->spec), &spec, NULL) < 0)
+                return NULL;
+        json_object_object_add(o, "id", json_object_new_string(p->id));
+        json_object_object_add(o, "hostname", json_object_new_string(spec->hostname));
+        json_object_object_add(o, "status", json_object_new_string(pod_status(hd, p)));
+        json_object_object_add(o, "created", json_object_new_int64(p->created));
+        json_object_object_add(o, "sandbox", json_object_new_string(p->sandbox));
+        json_object_object_add(o, "vcpu", json_object_new_int((int)spec->vcpus));
+        json_object_object_add(o, "memoryMiB", json_object_new_int64((int64_t)spec->memory_mib));
+        json_object_object_add(o, "restartPolicy",
+                               json_object_new_string(pod_restart_policy_to_string(spec->restart_policy)));
+        json_object_object_add(o, "labels", pod_labels_json(spec));
+        json_object_object_add(o, "containers", pod_containers_json(hd, p));
+        if (json_parse_object(p->spec, strlen(p->spec), &parsed) >= 0)
+                json_object_object_add(o, "spec", parsed);
+        return TAKE_PTR(o);
+}
+
+/* Whether path is a mount point in our namespace (mountinfo's fifth field). */
+static bool pod_is_mount_point(const char *path)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0, plen = strlen(path);
+        bool found = false;
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+
+        if (!f)
+                return false;
+        while (!found && getline(&line, &size, f) > 0) {
+                char *p = line;
+
+                for (int i = 0; i < 4 && p; i++) {
+                        p = strchr(p, ' ');
+                        p = p ? p + 1 : NULL;
+                }
+                found = p && strncmp(p, path, plen) == 0 && p[plen] == ' ';
+        }
+        fclose(f);
+        return found;
+}
+
+static char *pod_rootfs_dir(struct hyperd *hd)
+{
+        char *p;
+
+        return asprintf(&p, "%s/rootfs", hd->config->root) < 0 ? NULL : p;
+}
+
+int pod_rootfs_share(struct hyperd *hd)
+{
+        _cleanup_free_ char *dir = pod_rootfs_dir(hd);
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "cannot make %s", dir);
+        if (!pod_is_mount_point(dir) && mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(-errno, "cannot bind %s on itself", dir);
+        if (mount(NULL, dir, NULL, MS_SHARED, NULL) < 0)
+                return log_error_errno(-errno, "cannot make %s a shared mount", dir);
+        return 0;
+}
+
+void pod_rootfs_unshare(struct hyperd *hd)
+{
+        _cleanup_free_ char *dir = pod_rootfs_dir(hd);
+        struct db_container *cs = NULL;
+        struct db_pod *ps = NULL;
+        size_t nc = 0, np = 0;
+
+        if (!dir || db_container_list(hd->db, &cs, &nc) < 0 || db_pod_list(hd->db, &ps, &np) < 0 || nc + np > 0) {
+                db_container_free_array(cs, nc);
+                db_pod_free_array(ps, np);
+                return;
+        }
+        if (pod_is_mount_point(dir) && umount2(dir, MNT_DETACH) < 0)
+                log_warning_errno(-errno, "cannot unmount %s", dir);
+}

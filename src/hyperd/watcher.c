@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The exit watcher: a thread of hyperd that, every WATCH_INTERVAL_MS,
+ * looks at the containers that need something done when they end: those
+ * with autoRemove (`run -d --rm`), removed once ended, and those of a pod
+ * whose restart policy is "always" or "onFailure", started again in the
+ * pod. Nothing is kept in memory but the clients waiting: what ended
+ * while hyperd was down is found by the first pass after a start.
+ *
+ * A container a client waits for (POST .../wait) is left alone until the
+ * client has its exit code; a pod's container a user stopped, or one in a
+ * pod that is not running, is not restarted.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "pods.h"
+
+#define WATCH_INTERVAL_MS 500
+#define WATCH_MAX_HELD    1024
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_cond = PTHREAD_COND_INITIALIZER;
+static bool watch_quit;
+static bool watch_running;
+static pthread_t watch_thread;
+/* Ids that clients wait for, with repeats (two clients, two entries). */
+static char *watch_held[WATCH_MAX_HELD];
+
+void watcher_hold(const char *id)
+{
+        pthread_mutex_lock(&watch_lock);
+        for (size_t i = 0; i < WATCH_MAX_HELD; i++)
+                if (!watch_held[i]) {
+                        watch_held[i] = strdup(id);
+                        break;
+                }
+        pthread_mutex_unlock(&watch_lock);
+}
+
+void watcher_release(const char *id)
+{
+        pthread_mutex_lock(&watch_lock);
+        for (size_t i = 0; i < WATCH_MAX_HELD; i++)
+                if (watch_held[i] && strcmp(watch_held[i], id) == 0) {
+                        free(watch_held[i]);
+                        watch_held[i] = NULL;
+                        break;
+                }
+        pthread_mutex_unlock(&watch_lock);
+}
+
+static bool watch_is_held(const char *id)
+{
+        bool held = false;
+
+        pthread_mutex_lock(&watch_lock);
+        for (size_t i = 0; i < WATCH_MAX_HELD && !held; i++)
+                held = watch_held[i] && strcmp(watch_held[i], id) == 0;
+        pthread_mutex_unlock(&watch_lock);
+        return held;
+}
+
+/* The restart policy of the container's pod, or -ENOENT when the pod is gone or not running. */
+static int watch_pod_policy(struct hyperd *hd, const char *pod, enum pod_restart_policy *ret)
+{
+        _cleanup_(pod_spec_freep) struct pod_spec *spec = NULL;
+        _cleanup_(db_pod_done) struct db_pod p = {0};
+        int r;
+
+        r = db_pod_get(hd->db, pod, &p);
+        if (r < 0)
+                return r;
+        if (strcmp(pod_status(hd, &p), "running") != 0)
+                return -ENOENT;
+        r = pod_spec_parse(p.spec, strlen(p.spec), &spec, NULL);
+        if (r < 0)
+                return r;
+        *ret = spec->restart_policy;
+        return 0;
+}
+
+static bool watch_wants_restart(enum pod_restart_policy policy, const struct container_status *st)
+{
+        if (strcmp(st->status, "stopped") != 0)
+                return false;
+        return policy == POD_RESTART_ALWAYS || (policy == POD_RESTART_ON_FAILURE && st->exit_code != 0);
+}
+
+/* A pod's container that ended: started again when the policy says so. Returns true when it was. */
+static bool watch_member(struct hyperd *hd, const struct db_container *c, const struct db_member *m,
+                         const struct container_status *st)
+{
+        _cleanup_free_ char *error = NULL;
+        enum pod_restart_policy policy;
+        int r;
+
+        if (m->stopped_by_user || watch_pod_policy(hd, m->pod, &policy) < 0 || !watch_wants_restart(policy, st))
+                return false;
+        r = container_restart(hd, c->id, &error);
+        if (r < 0) {
+                log_warning("pod %s: cannot restart container %s: %s", m->pod, c->name,
+                            error ? error : strerror(-r));
+                return false;
+        }
+        db_member_set_restarts(hd->db, c->id, m->restarts + 1);
+        log_info("pod %s: restarted container %s (exit code %d, restart %lld)", m->pod, c->name, st->exit_code,
+                 (long long)m->restarts + 1);
+        return true;
+}
+
+static void watch_one(struct hyperd *hd, const struct db_container *c)
+{
+        _cleanup_free_ char *error = NULL;
+        struct container_status st;
+        struct db_member m = {0};
+        bool member;
+        int r;
+
+        member = db_member_get(hd->db, c->id, &m) >= 0;
+        if ((!member && !c->auto_remove) || watch_is_held(c->id) || container_state(hd, c->id, &st) < 0 ||
+            container_is_live(&st) || strcmp(st.status, "creating") == 0)
+                goto out;
+        if (member && watch_member(hd, c, &m, &st))
+                goto out;
+        if (!c->auto_remove)
+                goto out;
+        r = container_remove(hd, c->id, &error);
+        if (r < 0)
+                log_warning("cannot remove container %s, which ended: %s", c->name, error ? error : strerror(-r));
+        else
+                log_info("removed container %s, which ended (autoRemove)", c->id);
+out:
+        free(m.pod);
+}
+
+static void watch_pass(struct hyperd *hd)
+{
+        struct db_container *a = NULL;
+        size_t n = 0;
+
+        if (db_container_list(hd->db, &a, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                watch_one(hd, &a[i]);
+        db_container_free_array(a, n);
+}
+
+static void *watch_main(void *userdata)
+{
+        struct hyperd *hd = userdata;
+        struct timespec until;
+
+        pthread_mutex_lock(&watch_lock);
+        while (!watch_quit) {
+                pthread_mutex_unlock(&watch_lock);
+                watch_pass(hd);
+                pthread_mutex_lock(&watch_lock);
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += WATCH_INTERVAL_MS * 1000000L;
+                until.tv_sec += until.tv_nsec / 1000000000L;
+                until.tv_nsec %= 1000000000L;
+                if (!watch_quit)
+                        pthread_cond_timedwait(&watch_cond, &watch_lock, &until);
+        }
+        pthread_mutex_unlock(&watch_lock);
+        return NULL;
+}
+
+int watcher_start(struct hyperd *hd)
+{
+        int r;
+
+        if (!hd->runv)
+                return 0;
+        r = -pthread_create(&watch_thread, NULL, watch_main, hd);
+        if (r < 0)
+                return log_error_errno(r, "cannot start the exit watcher");
+        watch_running = true;
+        return 0;
+}
+
+void watcher_stop(void)
+{
+        if (!watch_running)
+                return;
+        pthread_mutex_lock(&watch_lock);
+        watch_quit = true;
+        pthread_cond_signal(&watch_cond);
+        pthread_mutex_unlock(&watch_lock);
+        pthread_join(watch_thread, NULL);
+        watch_running = false;
+}

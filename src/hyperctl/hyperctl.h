@@ -86,6 +86,11 @@ int hc_cmd_kill(int argc, char **argv);
 int hc_cmd_rm(int argc, char **argv);
 int hc_cmd_exec(int argc, char **argv);
 int hc_cmd_volume(int argc, char **argv);
+int hc_cmd_pod(int argc, char **argv);
+/* The most of a pod file hyperctl sends (hyperd's limit). */
+#define HC_MAX_PODFILE (1024u * 1024u)
+/* run --podfile FILE ("-": stdin): the pod made, its id printed; an exit code. */
+int hc_run_podfile(const char *file);
 /* Prints a container's log (tail: NULL for all) to stdout. */
 int hc_cmd_create(int argc, char **argv);
 int hc_cmd_start(int argc, char **argv);

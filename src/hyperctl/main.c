@@ -34,6 +34,7 @@ static const struct hc_verb hc_verbs[] = {
         { "kill", hc_cmd_kill, "send a signal to containers" },
         { "rm", hc_cmd_rm, "remove containers" },
         { "volume", hc_cmd_volume, "manage named volumes; attach disk images to running containers" },
+        { "pod", hc_cmd_pod, "list, inspect, stop and remove pods (made by run --podfile)" },
 };
 
 static void hc_usage(FILE *f)

@@ -37,7 +37,7 @@ static void ps_command(struct json_object *c, char *buf, size_t size)
 
 static void ps_row(struct json_object *c, bool quiet)
 {
-        const char *id = "?", *image = "?", *name = "?";
+        const char *id = "?", *image = "?", *name = "?", *pod = NULL;
         char status[32], cmd[64], quoted[72];
         int64_t created = 0;
 
@@ -48,12 +48,13 @@ static void ps_row(struct json_object *c, bool quiet)
         }
         json_get_string(c, "image", &image);
         json_get_string(c, "name", &name);
+        json_get_string(c, "pod", &pod);
         json_get_int(c, "created", 0, INT64_MAX, &created);
         ps_status(c, status, sizeof(status));
         ps_command(c, cmd, sizeof(cmd));
         snprintf(quoted, sizeof(quoted), "\"%.20s\"", cmd);
-        printf("%-14.12s %-24.24s %-22s %-12lld %-16s %s\n", id, image, quoted, (long long)(time(NULL) - created),
-               status, name);
+        printf("%-14.12s %-24.24s %-22s %-12lld %-16s %-16s %s\n", id, image, quoted, (long long)(time(NULL) - created),
+               status, pod && *pod ? pod : "-", name);
 }
 
 /* Running containers, or all with -a; -q prints only their short ids. */
@@ -84,8 +85,8 @@ int hc_cmd_ps(int argc, char **argv)
         if (!json_object_is_type(arr, json_type_array))
                 return hc_error("hyperd sent a container list that is not an array");
         if (!quiet)
-                printf("%-14s %-24s %-22s %-12s %-16s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "AGE (S)", "STATUS",
-                       "NAMES");
+                printf("%-14s %-24s %-22s %-12s %-16s %-16s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "AGE (S)",
+                       "STATUS", "POD", "NAMES");
         for (size_t i = 0; i < json_object_array_length(arr); i++)
                 ps_row(json_object_array_get_idx(arr, i), quiet);
         return 0;

@@ -26,7 +26,7 @@
 
 struct run_opts {
         bool detach, rm, interactive, tty;
-        const char *name, *workdir, *user, *entrypoint, *network, *ip, *gateway;
+        const char *name, *workdir, *user, *entrypoint, *network, *ip, *gateway, *podfile, *pod;
         const char *publish[RUN_MAX_PUBLISH];
         size_t n_publish;
         const char *dns[RUN_MAX_DNS];
@@ -61,6 +61,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 {"cpus", required_argument, NULL, 'C'},
                 {"ip", required_argument, NULL, 'I'},
                 {"gateway", required_argument, NULL, 'G'},
+                {"podfile", required_argument, NULL, 'P'},
+                {"pod", required_argument, NULL, 'O'},
                 {},
         };
         int c;
@@ -126,6 +128,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                 case 'C':
                         o->cpus = optarg;
                         break;
+                case 'P':
+                        o->podfile = optarg;
+                        break;
+                case 'O':
+                        o->pod = optarg;
+                        break;
                 case 'i':
                         o->interactive = true;
                         break;
@@ -136,15 +144,17 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                         return HC_EXIT_USAGE;
                 }
         }
-        if (o->detach && o->rm)
-                return hc_usage_error("--rm with -d is not supported yet: remove the container with "
-                                      "hyperctl rm once it has ended");
+        if (o->podfile && optind != argc)
+                return hc_usage_error("run --podfile FILE takes no image or command: the pod file names them");
+        if (o->podfile)
+                return 0;
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl run|create [-d] [-i] [-t] [--rm] [--name N] [-e K=V] [-w DIR] [-u USER] "
                                       "[--entrypoint E] [-p [IP:]HOSTPORT:PORT[/udp]] "
                                       "[--network none|bridge:NAME|tap:NAME [--ip A.B.C.D/N [--gateway IP]]] [--dns IP] "
-                                      "[--add-host NAME:IP] [-v SRC:/PATH[:ro]] [-m MEMORY] [--cpus N] "
-                                      "IMAGE [COMMAND [ARG...]]");
+                                      "[--add-host NAME:IP] [-v SRC:/PATH[:ro]] [-m MEMORY] [--cpus N] [--pod POD] "
+                                      "IMAGE [COMMAND [ARG...]]\n"
+                                      "       hyperctl run --podfile FILE");
         return 0;
 }
 
@@ -201,7 +211,11 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
                 if (!o->detach)
                         json_object_object_add(b, "stdin_once", json_object_new_boolean(true));
         }
-        /* hyperctl removes it itself, after printing its output. */
+        if (o->pod)
+                json_object_object_add(b, "pod", json_object_new_string(o->pod));
+        /* In the foreground hyperctl removes it itself, after printing its output; detached, hyperd does. */
+        if (o->detach && o->rm)
+                json_object_object_add(b, "rm", json_object_new_boolean(true));
         return b;
 }
 
@@ -265,6 +279,12 @@ int hc_run_main(int argc, char **argv, bool create_only)
         r = run_parse(argc, argv, &o);
         if (r != 0)
                 return r;
+        if (o.podfile && create_only)
+                return hc_usage_error("create makes one container: a pod file is run with hyperctl run --podfile");
+        if (o.podfile) {
+                r = hc_run_podfile(o.podfile);
+                return r == HC_EXIT_FAILURE ? RUN_EXIT_DAEMON : r;
+        }
         if (create_only && o.detach)
                 return hc_usage_error("create makes the container and starts nothing: -d has no place here");
         if (!create_only && !o.detach && (r = hc_check_tty(o.tty, o.interactive)) != 0)

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hyperctl pod ls|inspect|stop|rm: a pod's whole VM, as `podman pod` does
+ * (docs/pods.md). Pods are made by `hyperctl run --podfile FILE`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hyperctl.h"
+#include "json-util.h"
+
+static char *pod_path(const char *id, const char *what)
+{
+        _cleanup_free_ char *e = hc_escape(id);
+        char *p;
+
+        if (!e || asprintf(&p, "/v1/pods/%s%s%s", e, what ? "/" : "", what ? what : "") < 0)
+                return NULL;
+        return p;
+}
+
+static void pod_row(struct json_object *p, bool quiet)
+{
+        const char *id = "?", *status = "?";
+        struct json_object *cs = NULL;
+        char names[256] = "";
+        int64_t created = 0;
+        size_t len = 0;
+
+        json_get_string(p, "id", &id);
+        if (quiet) {
+                printf("%s\n", id);
+                return;
+        }
+        json_get_string(p, "status", &status);
+        json_get_int(p, "created", 0, INT64_MAX, &created);
+        if (json_object_object_get_ex(p, "containers", &cs) && json_object_is_type(cs, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(cs) && len + 1 < sizeof(names); i++) {
+                        const char *name = "?";
+
+                        json_get_string(json_object_array_get_idx(cs, i), "name", &name);
+                        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? "," : "", name);
+                }
+        printf("%-24s %-10s %-12lld %s\n", id, status, (long long)(time(NULL) - created), names);
+}
+
+static int pod_ls(int argc, char **argv)
+{
+        static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'}, {}};
+        _cleanup_(json_object_putp) struct json_object *arr = NULL;
+        bool quiet = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "q", opts, NULL)) >= 0) {
+                if (c != 'q')
+                        return HC_EXIT_USAGE;
+                quiet = true;
+        }
+        if (optind != argc)
+                return hc_usage_error("usage: hyperctl pod ls [-q]");
+        r = hc_get_json("/v1/pods", &arr);
+        if (r != 0)
+                return r;
+        if (!json_object_is_type(arr, json_type_array))
+                return hc_error("hyperd sent a pod list that is not an array");
+        if (!quiet)
+                printf("%-24s %-10s %-12s %s\n", "POD ID", "STATUS", "AGE (S)", "CONTAINERS");
+        for (size_t i = 0; i < json_object_array_length(arr); i++)
+                pod_row(json_object_array_get_idx(arr, i), quiet);
+        return 0;
+}
+
+static int pod_inspect(int argc, char **argv)
+{
+        _cleanup_(json_object_putp) struct json_object *all = json_object_new_array();
+        int status = 0;
+
+        if (argc < 2)
+                return hc_usage_error("usage: hyperctl pod inspect POD...");
+        for (int i = 1; i < argc; i++) {
+                _cleanup_free_ char *path = pod_path(argv[i], "json");
+                struct json_object *o = NULL;
+
+                if (!path)
+                        return hc_error("out of memory");
+                if (hc_get_json(path, &o) != 0) {
+                        status = HC_EXIT_FAILURE;
+                        continue;
+                }
+                json_object_array_add(all, o);
+        }
+        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        return status;
+}
+
+/* stop [-t S] and rm [-f]: one request per pod, each printed when done; goes on after a failure. */
+static int pod_each(int argc, char **argv, bool rm)
+{
+        static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {"time", required_argument, NULL, 't'},
+                                             {}};
+        const char *query = NULL;
+        char tbuf[32];
+        int c, status = 0;
+
+        while ((c = getopt_long(argc, argv, rm ? "f" : "t:", opts, NULL)) >= 0) {
+                if (c == 'f')
+                        query = "?force=1";
+                else if (c == 't') {
+                        snprintf(tbuf, sizeof(tbuf), "?t=%s", optarg);
+                        query = tbuf;
+                } else
+                        return HC_EXIT_USAGE;
+        }
+        if (optind >= argc)
+                return hc_usage_error(rm ? "usage: hyperctl pod rm [-f] POD..." : "usage: hyperctl pod stop [-t SECONDS] POD...");
+        for (int i = optind; i < argc; i++) {
+                _cleanup_free_ char *base = pod_path(argv[i], rm ? NULL : "stop"), *path = NULL;
+
+                if (!base || asprintf(&path, "%s%s", base, query ? query : "") < 0)
+                        return hc_error("out of memory");
+                if (hc_call_json(rm ? "DELETE" : "POST", path, NULL, NULL) != 0)
+                        status = HC_EXIT_FAILURE;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return status;
+}
+
+int hc_cmd_pod(int argc, char **argv)
+{
+        const char *verb = argc > 1 ? argv[1] : "";
+
+        /* The verb's own options start after it. */
+        optind = 1;
+        if (strcmp(verb, "ls") == 0 || strcmp(verb, "list") == 0 || strcmp(verb, "ps") == 0)
+                return pod_ls(argc - 1, argv + 1);
+        if (strcmp(verb, "inspect") == 0)
+                return pod_inspect(argc - 1, argv + 1);
+        if (strcmp(verb, "stop") == 0)
+                return pod_each(argc - 1, argv + 1, false);
+        if (strcmp(verb, "rm") == 0)
+                return pod_each(argc - 1, argv + 1, true);
+        return hc_usage_error("usage: hyperctl pod ls|inspect|stop|rm ... (pods are made with hyperctl run --podfile FILE)");
+}
+
+/* run --podfile FILE: POSTs the file; prints the pod's id. */
+int hc_run_podfile(const char *file)
+{
+        _cleanup_(json_object_putp) struct json_object *reply = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *id = NULL;
+        size_t len = 0;
+        FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+        int r;
+
+        if (!f)
+                return hc_error("cannot open %s: %m", file);
+        text = malloc(HC_MAX_PODFILE + 1);
+        if (text)
+                len = fread(text, 1, HC_MAX_PODFILE + 1, f);
+        if (f != stdin)
+                fclose(f);
+        if (!text)
+                return hc_error("out of memory");
+        if (len > HC_MAX_PODFILE)
+                return hc_error("%s: a pod file is at most %u bytes", file, HC_MAX_PODFILE);
+        text[len] = '\0';
+        if (strlen(text) != len)
+                return hc_error("%s: a pod file cannot hold NUL bytes", file);
+        r = hc_call_json("POST", "/v1/pods", text, &reply);
+        if (r != 0)
+                return r;
+        if (json_get_string(reply, "id", &id) < 0)
+                return hc_error("hyperd's reply has no pod id");
+        printf("%s\n", id);
+        return 0;
+}

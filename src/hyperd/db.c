@@ -965,7 +965,7 @@ int db_member_list(struct db *db, const char *pod, struct db_container **ret, si
 {
         return db_containers_query(db,
                                    DB_CONTAINER_COLUMNS
-                                   " WHERE id IN (SELECT container FROM pod_members WHERE pod = ?1) ORDER BY created, id",
+                                   " WHERE id IN (SELECT container FROM pod_members WHERE pod = ?1) ORDER BY rowid",
                                    pod, ret, ret_n);
 }
 

@@ -87,3 +87,163 @@ running
     [ "$(hc pod rm web)" = web ]
     [ -z "$(hc pod ls -q)" ]
 }
+
+@test "hyperd pods: a container joins a running pod and leaves it; the pod runs on; joining what is not there is refused" {
+    f=$(podfile grow '{"id": "grow", "containers": [{"name": "main", "image": "localhost/hyc/busybox",
+        "command": ["sh", "-c", "echo up; sleep 600"]}]}')
+    [ "$(hc run --podfile "$f")" = grow ]
+    wait_log grow-main up
+    id=$(hc run -d --pod grow --name extra "$IMG" sh -c 'echo joined; sleep 600')
+    [ ${#id} -eq 64 ]
+    wait_log extra joined
+    # No VM of its own: still one QEMU, and the pod's hostname and network.
+    [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 1 ]
+    [ "$(hc exec extra hostname)" = grow ]
+    [ "$(hc exec extra readlink /proc/self/ns/net)" = "$(hc exec grow-main readlink /proc/self/ns/net)" ]
+    [ "$(hc inspect extra | jq -r '.[0].pod')" = grow ]
+    run hc ps
+    [[ "$output" == *" grow "*" extra"* ]]
+    [ "$(hc pod inspect grow | jq -r '[.[0].containers[].name] | join(",")')" = "grow-main,extra" ]
+    # A foreground run in the pod prints its output and is removed with --rm.
+    run hc run --rm --pod grow "$IMG" sh -c 'echo "in $(hostname)"; exit 2'
+    [ "$status" -eq 2 ]
+    [ "$output" = "in grow" ]
+    [ "$(hc rm -f extra)" = extra ]
+    [ "$(hc pod inspect grow | jq -r '.[0].status, (.[0].containers | length)')" = "running
+1" ]
+    [ "$(hc exec grow-main echo still-here)" = still-here ]
+    # A second pod of the same id, a pod that is not there, and a network of its own in a pod are refused.
+    run hc run --podfile "$f"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *'a pod named "grow" already exists: remove it or choose another id'* ]]
+    run hc run -d --pod nosuch "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"no such pod: nosuch"* ]]
+    run hc run -d --pod grow -p 8080:80 "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"a container in a pod shares the pod's network: publish ports"*"in the pod file"* ]]
+    [ "$(hc ps -a -q | wc -l)" -eq 1 ]
+    # A stopped pod takes no new container.
+    [ "$(hc pod stop -t 1 grow)" = grow ]
+    run hc run -d --pod grow "$IMG" true
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"pod grow is not running"* ]]
+    [ "$(hc pod rm grow)" = grow ]
+}
+
+@test "hyperd pods: restart policies onFailure and always; a container a user stops stays stopped" {
+    f=$(podfile onf '{"id": "onf", "restartPolicy": "onFailure", "containers": [
+        {"name": "flaky", "image": "localhost/hyc/busybox",
+         "command": ["sh", "-c", "echo run; [ -f /ok ] && exit 0; touch /ok; exit 1"]},
+        {"name": "done", "image": "localhost/hyc/busybox", "command": ["sh", "-c", "echo once"]},
+        {"name": "hold", "image": "localhost/hyc/busybox", "command": ["sleep", "600"]}]}')
+    g=$(podfile alw '{"id": "alw", "restartPolicy": "always", "containers": [
+        {"name": "loop", "image": "localhost/hyc/busybox", "command": ["sh", "-c", "echo run; exit 0"]}]}')
+    hc run --podfile "$f"
+    hc run --podfile "$g"
+    # always: restarted after each clean exit.
+    for i in $(seq 200); do
+        [ "$(hc logs alw-loop | grep -c '^run$')" -ge 3 ] && break
+        sleep 0.1
+    done
+    [ "$(hc logs alw-loop | grep -c '^run$')" -ge 3 ]
+    # onFailure: the failed run is restarted once, the clean exits never.
+    for i in $(seq 100); do
+        [ "$(hc inspect onf-flaky | jq -r '.[0].status')" = stopped ] && [ "$(hc logs onf-flaky | wc -l)" -eq 2 ] && break
+        sleep 0.1
+    done
+    sleep 1.5
+    [ "$(hc logs onf-flaky)" = "run
+run" ]
+    [ "$(hc inspect onf-flaky | jq -r '.[0].exitCode, .[0].restartCount')" = "0
+1" ]
+    [ "$(hc logs onf-done)" = once ]
+    [ "$(hc inspect onf-done | jq -r '.[0].restartCount')" = 0 ]
+    [ "$(hc pod inspect onf | jq -r '.[0].status, .[0].restartPolicy')" = "running
+onFailure" ]
+    # A user's stop is final for the policy.
+    hc stop -t 1 alw-loop
+    n=$(hc inspect alw-loop | jq -r '.[0].restartCount')
+    sleep 1.5
+    [ "$(hc inspect alw-loop | jq -r '.[0].status, .[0].restartCount')" = "stopped
+$n" ]
+    hc pod rm -f onf alw
+}
+
+@test "hyperd pods: run -d --rm is removed when it ends, with no client waiting and across a hyperd restart" {
+    id=$(hc run -d --rm "$IMG" sh -c 'echo bye')
+    for i in $(seq 200); do
+        [ -z "$(hc ps -a -q)" ] && break
+        sleep 0.1
+    done
+    [ -z "$(hc ps -a -q)" ]
+    [ ! -e "$HYD_ROOT/containers/$id" ]
+    grep -q "removed container $id, which ended (autoRemove)" "$HYI_DIR/hyperd.log"
+    # Ended while hyperd was down: removed by the first pass of the next hyperd.
+    f=$(podfile keep '{"id": "keep", "containers": [{"name": "main", "image": "localhost/hyc/busybox", "command": ["sleep", "600"]}]}')
+    hc run --podfile "$f"
+    id=$(hc run -d --rm --pod keep "$IMG" sh -c 'sleep 3')
+    hyc_stop KILL
+    for i in $(seq 100); do
+        [ "$("$HYPER_RUNV" --root "$HYD_RUNV" state "$id" | jq -r .status)" = stopped ] && break
+        sleep 0.1
+    done
+    hyc_start
+    for i in $(seq 100); do
+        [ "$(hc ps -a -q | wc -l)" -eq 1 ] && break
+        sleep 0.1
+    done
+    [ "$(hc ps -a -q)" = "$(hc inspect keep-main | jq -r '.[0].id[:12]')" ]
+    hc pod rm -f keep
+}
+
+@test "hyperd pods: kill -9 of hyperd with three pods running; a new hyperd finds each running and reachable" {
+    for p in p1 p2 p3; do
+        f=$(podfile "$p" '{"id": "'"$p"'", "containers": [{"name": "c", "image": "localhost/hyc/busybox",
+            "command": ["sh", "-c", "echo ready; sleep 600"]}]}')
+        [ "$(hc run --podfile "$f")" = "$p" ]
+    done
+    for p in p1 p2 p3; do wait_log "$p-c" ready; done
+    hyc_stop KILL
+    hyc_start
+    run hc pod ls -q
+    [ "$(echo "$output" | sort | tr '\n' ' ')" = "p1 p2 p3 " ]
+    for p in p1 p2 p3; do
+        [ "$(hc pod inspect "$p" | jq -r '.[0].status')" = running ]
+        [ "$(hc exec "$p-c" hostname)" = "$p" ]
+    done
+    [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 3 ]
+    # The network of each pod survived the restart's sweep.
+    [ "$(ls "$HYI_DIR/run/netns" | wc -l)" -eq 3 ]
+    [ "$(hc pod rm -f p1 p2 p3 | wc -l)" -eq 3 ]
+}
+
+@test "hyperd pods: invalid pod files and unknown images get clear errors and create nothing" {
+    check() {
+        run hc run --podfile "$(podfile bad "$1")"
+        [ "$status" -eq 125 ]
+        [[ "$output" == *"$2"*"${3:-}"* ]] || { echo "got: $output" >&2; return 1; }
+    }
+    check '{"id": "bad", "containers": [' "the pod file is not valid JSON"
+    check '{"id": "bad", "restartpolicy": "always", "containers": [{"name": "a", "image": "x"}]}' 'unknown field "restartpolicy"'
+    check '{"id": "bad", "containers": [{"name": "a"}]}' "containers[0].image is missing"
+    check '{"id": "bad", "containers": [{"name": "a", "image": "localhost/hyc/busybox"}, {"name": "a", "image": "localhost/hyc/busybox"}]}' \
+        'containers[1].name "a" is also the name of containers[0]'
+    check '{"id": "bad", "containers": [{"name": "a", "image": "localhost/hyc/busybox"}, {"name": "b", "image": "nosuch/image"}]}' \
+        "containers[1].image: " "docker.io/nosuch/image:latest in the store: pull or load it first"
+    check '{"id": "bad", "network": {"mode": "tap", "tap": "tap0"}, "containers": [{"name": "a", "image": "localhost/hyc/busybox"}]}' \
+        'network.mode "tap" is not supported by hyperd'
+    run hc run --podfile "$HYI_DIR/nosuch.json"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"cannot open $HYI_DIR/nosuch.json"* ]]
+    run hc pod inspect nosuch
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no such pod: nosuch"* ]]
+    # Nothing was made: no row, no bundle, no runv state, no VM, no netns (teardown checks them too).
+    [ -z "$(hc pod ls -q)" ]
+    [ -z "$(hc ps -a -q)" ]
+    [ -z "$(ls -A "$HYD_RUNV")" ]
+    [ -z "$(ls -A "$HYD_ROOT/containers" 2>/dev/null)" ]
+    [ -z "$(ls -A "$HYI_DIR/run/netns" 2>/dev/null)" ]
+    ! pgrep -af -- "$HYI_DIR" | grep -q qemu-system
+}

@@ -101,11 +101,11 @@ api() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"Root: $HYD_ROOT"* ]]
     [[ "$output" == *"Images: 0"* ]]
-    [[ "$output" == *"SchemaVersion: 2"* ]]
+    [[ "$output" == *"SchemaVersion: 4"* ]]
     [[ "$output" == *"Accelerator: "* ]]
     [ "$(stat -c '%a %U' "$HYD_SOCK")" = "660 root" ]
     [ -f "$HYD_ROOT/hyperd/hyperd.db" ]
-    [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" 'SELECT version FROM schema_version')" = 2 ]
+    [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" 'SELECT version FROM schema_version')" = 4 ]
 }
 
 @test "hyperd: load, images, inspect, tag, save round trip, rmi" {

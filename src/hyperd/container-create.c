@@ -162,7 +162,7 @@ static int create_etc(const char *bundle, const struct container_run *run, const
 /* join: the pod the container joins (its namespaces and /etc files), or NULL. */
 static int create_bundle(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                          const struct image_config *ic, const char *id, const char *image_id, const char *netns,
-                         const char *addr, const struct container_volumes *cv, const struct pod_join *join,
+                         const char *addr, struct container_volumes *cv, const struct pod_join *join,
                          char **ret_error)
 {
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL), *config = container_bundle(hd, id, "config.json"),
@@ -196,7 +196,7 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
                 return create_error(ret_error, -errno, "cannot open %s: %m", rootfs);
         r = container_user(fd, run->user ? run->user : ic->user, &in.uid, &in.gid, ret_error);
         if (r >= 0)
-                r = container_volumes_populate(cv, fd, ret_error);
+                r = container_volumes_record(hd, id, cv, fd, ret_error);
         if (r < 0)
                 return r;
         in.rootfs = rootfs;
@@ -257,15 +257,14 @@ int container_runv_start(struct hyperd *hd, const char *id, char **ret_error)
         return r < 0 ? r : container_start(hd, id, ret_error);
 }
 
-/* Records the volumes, writes the bundle, creates, hot-plugs block volumes, starts. */
+/* Writes the bundle (recording the volumes), creates, hot-plugs block volumes. */
 static int create_rest(struct hyperd *hd, struct image_store *s, const struct container_run *run,
                        const struct image_config *ic, const char *id, const char *image_id, const char *netns,
                        const char *addr, struct container_volumes *cv, const struct pod_join *join, char **ret_error)
 {
-        int r = container_volumes_record(hd, id, cv, ret_error);
+        /* The volumes are recorded (and filled) in create_bundle, once the rootfs is there. */
+        int r = create_bundle(hd, s, run, ic, id, image_id, netns, addr, cv, join, ret_error);
 
-        if (r >= 0)
-                r = create_bundle(hd, s, run, ic, id, image_id, netns, addr, cv, join, ret_error);
         if (r >= 0)
                 r = create_runv_create(hd, run, id, ret_error);
         /* Block volumes are hot-plugged into the created VM, mounted before the process starts. */
@@ -364,6 +363,7 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
         if (r < 0) {
                 log_warning("container %s: %s; removing what was made", id, ret_error && *ret_error ? *ret_error : "");
                 container_remove(hd, id, NULL);
+                container_volumes_forget(hd, &cv);
                 return r;
         }
         log_info("container %s (%s) %s from %s", id, run->name ? run->name : "", start ? "started" : "created",

@@ -557,8 +557,19 @@ static int db_run_locked(struct db *db, const char *sql, const char *const *text
                 rc = sqlite3_bind_int64(st, (int)(n_text + i) + 1, ints[i]);
         if (rc == SQLITE_OK)
                 rc = sqlite3_step(st);
+        /* Read before finalize, which may reset it: a taken key is not a missing parent. */
+        if (rc == SQLITE_CONSTRAINT)
+                rc = sqlite3_extended_errcode(db->conn);
         sqlite3_finalize(st);
-        return rc == SQLITE_CONSTRAINT ? -EEXIST : db_errno(rc);
+        switch (rc) {
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+        case SQLITE_CONSTRAINT_UNIQUE:
+                return -EEXIST;
+        case SQLITE_CONSTRAINT_FOREIGNKEY:
+                return -ENOENT;
+        default:
+                return (rc & 0xff) == SQLITE_CONSTRAINT ? -EINVAL : db_errno(rc & 0xff);
+        }
 }
 
 int db_volume_add(struct db *db, const char *name, int64_t created)
@@ -695,6 +706,29 @@ int db_container_volume_add(struct db *db, const struct db_container_volume *v)
         pthread_mutex_lock(&db->lock);
         r = db_run_locked(db, DB_CV_INSERT, text, 5, &ro, 1);
         pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+int db_container_volume_add_named(struct db *db, const struct db_container_volume *v, int64_t created,
+                                  bool *ret_created)
+{
+        const char *text[] = {v->container_id, v->kind, v->source, v->destination, v->format};
+        int64_t ro = v->readonly;
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r >= 0) {
+                r = db_run_locked(db, "INSERT OR IGNORE INTO volumes (name, created) VALUES (?1, ?2)", &text[2], 1,
+                                  &created, 1);
+                *ret_created = r >= 0 && sqlite3_changes(db->conn) > 0;
+                if (r >= 0)
+                        r = db_run_locked(db, DB_CV_INSERT, text, 5, &ro, 1);
+                db_exec(db, r >= 0 ? "COMMIT" : "ROLLBACK");
+        }
+        pthread_mutex_unlock(&db->lock);
+        if (r < 0)
+                *ret_created = false;
         return r;
 }
 

@@ -116,10 +116,18 @@ struct db_container_volume {
 };
 
 void db_container_volume_free_array(struct db_container_volume *a, size_t n);
-/* -EEXIST when the container has something at that destination already. */
+/* -EEXIST when the container has something at that destination already; -ENOENT when there is no such container. */
 int db_container_volume_add(struct db *db, const struct db_container_volume *v);
 /* A block row, added only if no container has that file attached: -EBUSY otherwise. */
 int db_container_volume_add_block(struct db *db, const struct db_container_volume *v);
+/*
+ * Records a container's use of the named volume v->source, making the
+ * volume's row (created then) if it has none, in one transaction, so that
+ * `volume rm` sees it either unused and gone, or in use. *ret_created says
+ * whether this call made the volume.
+ */
+int db_container_volume_add_named(struct db *db, const struct db_container_volume *v, int64_t created,
+                                  bool *ret_created);
 int db_container_volume_remove(struct db *db, const char *container_id, const char *destination);
 /* A container's rows, or (container_id NULL) the rows with that kind and source; by destination. */
 int db_container_volumes(struct db *db, const char *container_id, const char *kind, const char *source,

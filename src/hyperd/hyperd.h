@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -34,6 +35,7 @@ struct hyperd {
         char *netns_dir; /* the containers' network namespaces: SOCKET's folder/netns */
         bool kvm;
         time_t started;
+        pthread_mutex_t volume_lock; /* named volumes' folders: copy-up, create and rm (volumes.c) */
 };
 
 struct request {

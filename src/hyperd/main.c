@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 {
         struct hyperd_args a = { 0 };
         struct config c;
-        struct hyperd hd = { .config = &c };
+        struct hyperd hd = { .config = &c, .volume_lock = PTHREAD_MUTEX_INITIALIZER };
         sigset_t mask;
         gid_t gid = 0;
         int r;

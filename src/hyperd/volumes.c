@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,12 @@ _printf_(3, 4) static int vol_error(char **ret_error, int r, const char *fmt, ..
         return r;
 }
 
+static void *mfree(void *p)
+{
+        free(p);
+        return NULL;
+}
+
 static void closedirp(DIR **d)
 {
         if (*d)
@@ -59,17 +66,20 @@ int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char *
         path = volume_path(hd, name);
         if (!path)
                 return -ENOMEM;
+        pthread_mutex_lock(&hd->volume_lock);
         r = db_volume_add(hd->db, name, time(NULL));
-        if (r < 0 && r != -EEXIST)
+        if (r < 0 && r != -EEXIST) {
+                pthread_mutex_unlock(&hd->volume_lock);
                 return vol_error(ret_error, r, "cannot record volume %s: %s", name, strerror(-r));
+        }
         *ret_created = r >= 0;
         /* Made again if it went missing: the row is the truth. */
         r = mkdir_p(path, 0755);
-        if (r < 0) {
-                if (*ret_created)
-                        db_volume_remove(hd->db, name);
+        if (r < 0 && *ret_created)
+                db_volume_remove(hd->db, name);
+        pthread_mutex_unlock(&hd->volume_lock);
+        if (r < 0)
                 return vol_error(ret_error, r, "cannot make %s: %s", path, strerror(-r));
-        }
         if (*ret_created)
                 log_info("volume %s made at %s", name, path);
         return 0;
@@ -106,14 +116,31 @@ static char *vol_users(struct hyperd *hd, const char *kind, const char *source)
         return t ? t : strdup("a container");
 }
 
+/*
+ * The row goes first, in a transaction that finds no user; then, under the
+ * same lock a create takes to record a use and make the folder, the folder
+ * is renamed aside, so a create that comes next makes a new, empty one
+ * that the removal below cannot touch.
+ */
 int volume_remove(struct hyperd *hd, const char *name, char **ret_error)
 {
-        _cleanup_free_ char *path = volume_path(hd, name), *users = NULL;
+        _cleanup_free_ char *path = volume_path(hd, name), *users = NULL, *aside = NULL;
         int r;
 
-        if (!path)
+        if (!path || asprintf(&aside, "%s/volumes/.rm-XXXXXX", hd->config->root) < 0)
                 return -ENOMEM;
+        pthread_mutex_lock(&hd->volume_lock);
         r = db_volume_remove(hd->db, name);
+        if (r >= 0 && !mkdtemp(aside)) {
+                log_warning("volume %s: cannot make %s: %m", name, aside);
+                aside = mfree(aside);
+        } else if (r >= 0 && rename(path, aside) < 0) {
+                if (errno != ENOENT)
+                        log_warning("volume %s: cannot move %s aside: %m", name, path);
+                (void)rmdir(aside);
+                aside = mfree(aside);
+        }
+        pthread_mutex_unlock(&hd->volume_lock);
         if (r == -ENOENT)
                 return vol_error(ret_error, r, "no such volume: %s", name);
         if (r == -EBUSY) {
@@ -123,9 +150,9 @@ int volume_remove(struct hyperd *hd, const char *name, char **ret_error)
         }
         if (r < 0)
                 return vol_error(ret_error, r, "cannot remove volume %s: %s", name, strerror(-r));
-        r = rm_rf(path);
+        r = aside ? rm_rf(aside) : 0;
         if (r < 0 && r != -ENOENT)
-                log_warning("volume %s: cannot remove %s: %s", name, path, strerror(-r));
+                log_warning("volume %s: cannot remove %s: %s", name, aside, strerror(-r));
         log_info("volume %s removed", name);
         return 0;
 }
@@ -252,27 +279,13 @@ int container_volumes_check(struct hyperd *hd, char **specs, struct container_vo
         return 0;
 }
 
-int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, char **ret_error)
+void container_volumes_forget(struct hyperd *hd, const struct container_volumes *cv)
 {
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < cv->n; i++) {
-                struct container_volume *v = &cv->v[i];
-                bool named = v->spec.kind == VOLUME_NAMED, created;
-                struct db_container_volume row = {.container_id = (char *)id,
-                                                  .kind = named ? "volume" : "bind",
-                                                  .source = named ? v->spec.source : v->host_path,
-                                                  .destination = v->spec.destination,
-                                                  .readonly = v->spec.readonly};
-
-                if (v->format)
-                        continue;
-                if (named)
-                        r = volume_create(hd, v->spec.source, &created, ret_error);
-                if (r >= 0 && (r = db_container_volume_add(hd->db, &row)) < 0)
-                        r = vol_error(ret_error, r, "cannot record volume %s: %s", v->spec.destination, strerror(-r));
-        }
-        return r;
+        for (size_t i = 0; i < cv->n; i++)
+                /* -EBUSY: another container took it up meanwhile, and keeps it. */
+                if (cv->v[i].created && volume_remove(hd, cv->v[i].spec.source, NULL) >= 0)
+                        log_info("volume %s removed: the container it was made for was not created",
+                                 cv->v[i].spec.source);
 }
 
 int container_volumes_attach(struct hyperd *hd, const char *id, const struct container_volumes *cv, char **ret_error)
@@ -459,20 +472,24 @@ struct json_object *container_volumes_json(struct hyperd *hd, const char *id)
 }
 
 /*
- * Docker's copy-up: an empty named volume gets what the image has at its
- * container path. The rootfs is untrusted: the path is resolved inside it
- * (openat2, RESOLVE_IN_ROOT), and below it nothing is followed: links are
- * copied as links, and only folders, regular files and symlinks are copied.
+ * Docker's copy-up: a new, empty named volume gets what the image has at
+ * its container path. The rootfs is untrusted: the path is resolved inside
+ * it (openat2, RESOLVE_IN_ROOT), and below it nothing is followed: links
+ * are copied as links, and only folders, regular files and symlinks are
+ * copied. The copy is made in a private folder under ROOT/volumes that no
+ * VM sees, owners and modes set through the fds just opened (never by
+ * name), and renamed over the empty volume folder at the end: a failure
+ * leaves the volume empty (copied up next time), never half full, and a
+ * guest that has the volume cannot swap a path for a link meanwhile (only
+ * a volume no other container uses is filled at all, as Docker does).
  */
 #define VOLUME_COPY_MAX_DEPTH 64
 
 static int vol_copy_dir(int src, int dst, unsigned depth);
 
-static int vol_copy_meta(int dst, const char *name, const struct stat *st)
+static int vol_copy_meta(int fd, const struct stat *st)
 {
-        if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-                return -errno;
-        if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+        if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0)
                 return -errno;
         return 0;
 }
@@ -493,7 +510,7 @@ static int vol_copy_file(int src, int dst, const char *name, const struct stat *
         while ((n = read(in, buf, sizeof(buf))) > 0)
                 if ((r = loop_write(out, buf, (size_t)n)) < 0)
                         return r;
-        return n < 0 ? -errno : vol_copy_meta(dst, name, st);
+        return n < 0 ? -errno : vol_copy_meta(out, st);
 }
 
 static int vol_copy_link(int src, int dst, const char *name, const struct stat *st)
@@ -506,7 +523,10 @@ static int vol_copy_link(int src, int dst, const char *name, const struct stat *
         target[n] = '\0';
         if (symlinkat(target, dst, name) < 0)
                 return -errno;
-        return vol_copy_meta(dst, name, st);
+        /* A link has no mode of its own; its owner is set on the link itself. */
+        if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return 0;
 }
 
 static int vol_copy_entry(int src, int dst, const char *name, unsigned depth)
@@ -532,7 +552,7 @@ static int vol_copy_entry(int src, int dst, const char *name, unsigned depth)
         if (s < 0 || d < 0)
                 return -errno;
         r = vol_copy_dir(s, d, depth + 1);
-        return r < 0 ? r : vol_copy_meta(dst, name, &st);
+        return r < 0 ? r : vol_copy_meta(d, &st);
 }
 
 static int vol_copy_dir(int src, int dst, unsigned depth)
@@ -572,13 +592,58 @@ static bool vol_dir_empty(int fd)
         return true;
 }
 
-static int vol_populate_one(const struct container_volume *v, int rootfs_fd)
+/* Whether a container other than id has the named volume. */
+static int vol_used_by_other(struct hyperd *hd, const char *name, const char *id)
+{
+        struct db_container_volume *a = NULL;
+        size_t n = 0;
+        int r = db_container_volumes(hd->db, NULL, "volume", name, &a, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (strcmp(a[i].container_id, id) != 0)
+                        r = 1;
+        db_container_volume_free_array(a, n);
+        return r;
+}
+
+/* Copies src (the image's folder) into a private folder, then renames it over the empty volume folder. */
+static int vol_copy_into(struct hyperd *hd, const struct container_volume *v, int src)
+{
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int dst = -1;
+        struct stat st;
+        int r;
+
+        if (fstat(src, &st) < 0)
+                return -errno;
+        if (asprintf(&tmp, "%s/volumes/.copy-XXXXXX", hd->config->root) < 0)
+                return -ENOMEM;
+        if (!mkdtemp(tmp))
+                return -errno;
+        dst = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = dst < 0 ? -errno : vol_copy_dir(src, dst, 0);
+        /* The volume's folder takes the owner and mode of the image's, as Docker's does. */
+        if (r >= 0)
+                r = vol_copy_meta(dst, &st);
+        /* Over an empty folder only: one that something was written into meanwhile is kept. */
+        if (r >= 0 && rename(tmp, v->host_path) == 0)
+                return 0;
+        if (r >= 0 && errno != ENOTEMPTY && errno != EEXIST)
+                r = -errno;
+        (void)rm_rf(tmp);
+        return r;
+}
+
+static int vol_populate_one(struct hyperd *hd, const char *id, const struct container_volume *v, int rootfs_fd)
 {
         struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
         _cleanup_close_ int src = -1, dst = -1;
-        struct stat st;
+        int r;
 
+        r = vol_used_by_other(hd, v->spec.source, id);
+        if (r != 0)
+                return r < 0 ? r : 0;
         dst = open(v->host_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dst < 0)
                 return -errno;
@@ -587,26 +652,56 @@ static int vol_populate_one(const struct container_volume *v, int rootfs_fd)
         src = (int)syscall(SYS_openat2, rootfs_fd, v->spec.destination, &how, sizeof(how));
         if (src < 0)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-        if (fstat(src, &st) < 0)
-                return -errno;
-        /* The volume's folder takes the owner and mode of the image's, as Docker's does. */
-        if (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0)
-                return -errno;
-        return vol_copy_dir(src, dst, 0);
+        return vol_copy_into(hd, v, src);
 }
 
-int container_volumes_populate(const struct container_volumes *cv, int rootfs_fd, char **ret_error)
+/* A named volume's row, its use by id, its folder and its copy-up: the caller holds volume_lock. */
+static int vol_record_named(struct hyperd *hd, const char *id, struct container_volume *v,
+                            const struct db_container_volume *row, int rootfs_fd, char **ret_error)
 {
-        for (size_t i = 0; i < cv->n; i++) {
-                const struct container_volume *v = &cv->v[i];
-                int r;
+        int r = db_container_volume_add_named(hd->db, row, time(NULL), &v->created);
 
-                if (v->spec.kind != VOLUME_NAMED)
-                        continue;
-                r = vol_populate_one(v, rootfs_fd);
-                if (r < 0)
-                        return vol_error(ret_error, r, "cannot copy the image's %s into volume %s: %s",
-                                         v->spec.destination, v->spec.source, strerror(-r));
-        }
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot record volume %s: %s", v->spec.source, strerror(-r));
+        if (v->created)
+                log_info("volume %s made at %s", v->spec.source, v->host_path);
+        r = mkdir_p(v->host_path, 0755);
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot make %s: %s", v->host_path, strerror(-r));
+        r = vol_populate_one(hd, id, v, rootfs_fd);
+        if (r < 0)
+                return vol_error(ret_error, r, "cannot copy the image's %s into volume %s: %s",
+                                 v->spec.destination, v->spec.source, strerror(-r));
         return 0;
+}
+
+int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, int rootfs_fd,
+                             char **ret_error)
+{
+        int r = 0;
+
+        /*
+         * All under one lock, which `volume rm` takes too: no other create
+         * records a use of a volume while it is being filled, so no VM has
+         * its folder before the copy is renamed into place.
+         */
+        pthread_mutex_lock(&hd->volume_lock);
+        for (size_t i = 0; r >= 0 && i < cv->n; i++) {
+                struct container_volume *v = &cv->v[i];
+                bool named = v->spec.kind == VOLUME_NAMED;
+                struct db_container_volume row = {.container_id = (char *)id,
+                                                  .kind = named ? "volume" : "bind",
+                                                  .source = named ? v->spec.source : v->host_path,
+                                                  .destination = v->spec.destination,
+                                                  .readonly = v->spec.readonly};
+
+                if (v->format)
+                        continue;
+                if (named)
+                        r = vol_record_named(hd, id, v, &row, rootfs_fd, ret_error);
+                else if ((r = db_container_volume_add(hd->db, &row)) < 0)
+                        r = vol_error(ret_error, r, "cannot record volume %s: %s", v->spec.destination, strerror(-r));
+        }
+        pthread_mutex_unlock(&hd->volume_lock);
+        return r;
 }

@@ -31,6 +31,7 @@ struct container_volume {
         struct volume_spec spec;
         char *host_path;    /* binds: the host folder or file; named volumes: their folder */
         const char *format; /* block volumes: "raw" or "qcow2"; NULL for binds */
+        bool created;       /* a named volume container_volumes_record() made */
 };
 
 struct container_volumes {
@@ -45,13 +46,17 @@ struct container_volumes {
  * exist, a disk image is not attached elsewhere. Nothing is changed.
  */
 int container_volumes_check(struct hyperd *hd, char **specs, struct container_volumes *ret, char **ret_error);
-/* Makes the named volumes that are missing and records the binds and volumes of container id. */
-int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, char **ret_error);
 /*
- * Docker's copy-up: each named volume whose folder is empty gets a copy of
- * what the image (the container's rootfs, rootfs_fd) has at its path.
+ * Records the binds and named volumes of container id, making the volumes
+ * that are missing, and does Docker's copy-up: each named volume whose
+ * folder is empty, and that no container but id has, gets a copy of what
+ * the image (the container's rootfs, rootfs_fd) has at its path, all of it
+ * or nothing.
  */
-int container_volumes_populate(const struct container_volumes *cv, int rootfs_fd, char **ret_error);
+int container_volumes_record(struct hyperd *hd, const char *id, struct container_volumes *cv, int rootfs_fd,
+                             char **ret_error);
+/* After a failed create (its rows gone): removes the named volumes that the create made, unless one is in use. */
+void container_volumes_forget(struct hyperd *hd, const struct container_volumes *cv);
 /* Hot-plugs the block volumes into the created container's VM. */
 int container_volumes_attach(struct hyperd *hd, const char *id, const struct container_volumes *cv, char **ret_error);
 void container_volumes_done(struct container_volumes *cv);

@@ -89,7 +89,7 @@ hyc_teardown() {
     [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" 'SELECT COUNT(*) FROM containers')" -eq 0 ]
 }
 
-# A busybox image with every applet, user 1000, Cmd /bin/sh: localhost/hyc/busybox:latest.
+# A busybox image with every applet, user 1000 (home /home/user, its own), Cmd /bin/sh: localhost/hyc/busybox:latest.
 hyc_make_archive() {
     local root=$HYI_DIR/rootfs applet
     mkdir -p "$root"/{bin,etc,tmp,root,home/user}
@@ -100,6 +100,12 @@ hyc_make_archive() {
     done
     printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'user:x:1000:1000:user:/home/user:/bin/sh' > "$root/etc/passwd"
     printf '%s\n' 'root:x:0:' 'user:x:1000:' > "$root/etc/group"
+    # A home of user's own, a file of its with its own mode and a link, for copy-up to keep.
+    echo secret > "$root/home/user/.secret"
+    ln -s ../../etc/passwd "$root/home/user/passwd-link"
+    chown -hR 1000:1000 "$root/home/user"
+    chmod 0750 "$root/home/user"
+    chmod 0640 "$root/home/user/.secret"
     # HYC_EXTRA_BINS: programs of the test's own (static) for /bin.
     for applet in ${HYC_EXTRA_BINS:-}; do
         cp "$applet" "$root/bin/"

@@ -81,7 +81,14 @@ a-file" ]
     [ "$(cat "$HYD_ROOT/volumes/hvt-etc/passwd")" = "root:x:0:0:root:/root:/bin/sh
 user:x:1000:1000:user:/home/user:/bin/sh" ]
     [ "$(tail -1 "$HYD_ROOT/volumes/hvt-etc/group")" = added ]
-    [ "$(stat -c %u "$HYD_ROOT/volumes/hvt-home/user")" = 0 ]
+    [ "$(stat -c '%u:%g %a' "$HYD_ROOT/volumes/hvt-home/user")" = "1000:1000 750" ]
+    [ "$(stat -c '%u:%g %a' "$HYD_ROOT/volumes/hvt-home/user/.secret")" = "1000:1000 640" ]
+    [ "$(cat "$HYD_ROOT/volumes/hvt-home/user/.secret")" = secret ]
+    [ "$(readlink "$HYD_ROOT/volumes/hvt-home/user/passwd-link")" = ../../etc/passwd ]
+    [ "$(stat -c '%F %u:%g' "$HYD_ROOT/volumes/hvt-home/user/passwd-link")" = "symbolic link 1000:1000" ]
+    [ "$(stat -c '%u:%g %a' "$HYD_ROOT/volumes/hvt-home")" = "0:0 755" ]
+    # Nothing of the private copy is left beside the volumes.
+    [ "$(ls -A "$HYD_ROOT/volumes" | tr '\n' ' ')" = "hvt-etc hvt-home hvt-made " ]
     # A volume with something in it is left as it is.
     run hc run --rm --network none -v hvt-etc:/etc "$IMG" tail -1 /etc/group
     [ "$output" = added ]
@@ -99,6 +106,26 @@ user:x:1000:1000:user:/home/user:/bin/sh" ]
     run hc volume create -bad
     [ "$status" -eq 1 ]
     [[ "$output" == *"invalid volume name"* ]]
+}
+
+@test "hyperd volumes: copy-up fills a new volume once, whole, and never one another container has" {
+    # Two runs at once with one new volume: both start, the volume is filled once.
+    hc run --rm --network none -v hvt-conc:/etc "$IMG" true >"$HV/a" 2>&1 &
+    a=$!
+    hc run --rm --network none -v hvt-conc:/etc "$IMG" true >"$HV/b" 2>&1 &
+    b=$!
+    wait "$a" || { cat "$HV/a"; false; }
+    wait "$b" || { cat "$HV/b"; false; }
+    [ "$(ls "$HYD_ROOT/volumes/hvt-conc")" = "group
+passwd" ]
+    [ "$(ls -A "$HYD_ROOT/volumes" | tr '\n' ' ')" = "hvt-conc " ]
+    # A volume a running container has is left as it is, even empty: that guest may change it meanwhile.
+    hc run -d --name holder --network none -v hvt-shared:/x "$IMG" sleep 600
+    run hc run --rm --network none -v hvt-shared:/home "$IMG" ls -A /home
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    hc rm -f holder
+    [ -z "$(ls -A "$HYD_ROOT/volumes/hvt-shared")" ]
 }
 
 @test "hyperd volumes: --memory and --cpus size the VM" {
@@ -241,6 +268,11 @@ make_disks() {
     run hc run --rm --network none -v "$HV/over.qcow2:/data" "$IMG" cat /data/seeded
     [ "$status" -eq 125 ]
     [[ "$output" == *"has a backing file, which is never opened"* ]]
+    # The failed create takes the volume it made with it.
+    run hc run --rm --network none -v hvt-made-here:/v -v "$HV/over.qcow2:/data" "$IMG" true
+    [ "$status" -eq 125 ]
+    [ -z "$(hc volume ls -q)" ]
+    [ -z "$(ls -A "$HYD_ROOT/volumes")" ]
     hc rm planted
     hc run -d --name blk2 --network none "$IMG" sleep 600
     run hc volume attach --format qcow2 blk2 "$HV/disk.img:/q"

@@ -113,6 +113,32 @@ static void test_containers(void)
 }
 
 /* Named volumes are not removed while a container has them; a disk image is attached once; rows go with the container. */
+/* A volume and its use in one transaction; a missing container is -ENOENT, not a taken key. */
+static void test_volumes_named(struct db *db)
+{
+        struct db_container_volume nv = { .container_id = "beef0002", .kind = "volume", .source = "fresh",
+                                          .destination = "/f" };
+        struct db_volume v;
+        bool created = false;
+
+        CHECK_EQ_INT(db_container_volume_add_named(db, &nv, 9, &created), 0);
+        CHECK(created);
+        CHECK(db_volume_get(db, "fresh", &v) == 0 && v.created == 9);
+        free(v.name);
+        nv.destination = "/g";
+        CHECK_EQ_INT(db_container_volume_add_named(db, &nv, 10, &created), 0);
+        CHECK(!created);
+        CHECK_EQ_INT(db_container_volume_add_named(db, &nv, 10, &created), -EEXIST);
+        CHECK_EQ_INT(db_volume_remove(db, "fresh"), -EBUSY);
+        nv.container_id = "0dd00000";
+        nv.source = "ghost";
+        CHECK_EQ_INT(db_container_volume_add_named(db, &nv, 11, &created), -ENOENT);
+        CHECK(!created);
+        CHECK_EQ_INT(db_volume_get(db, "ghost", &v), -ENOENT);
+        nv.kind = "bind";
+        CHECK_EQ_INT(db_container_volume_add(db, &nv), -ENOENT);
+}
+
 static void test_volumes(void)
 {
         struct db_container_volume named = { .container_id = "beef0001", .kind = "volume", .source = "data",
@@ -138,6 +164,7 @@ static void test_volumes(void)
         CHECK_EQ_INT(db_container_volume_add(db, &named), 0);
         CHECK_EQ_INT(db_container_volume_add(db, &named), -EEXIST);
         CHECK_EQ_INT(db_volume_remove(db, "data"), -EBUSY);
+        test_volumes_named(db);
         CHECK_EQ_INT(db_container_volume_add_block(db, &block), 0);
         block.container_id = "beef0002";
         CHECK_EQ_INT(db_container_volume_add_block(db, &block), -EBUSY);

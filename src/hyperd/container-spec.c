@@ -149,9 +149,11 @@ static int run_check_names(const struct container_run *r, char **ret_error)
 static int run_check_volumes(const struct container_run *r, char **ret_error)
 {
         for (size_t i = 0; r->volumes && r->volumes[i]; i++) {
-                struct volume_spec v;
+                struct volume_spec v = {0};
                 int k = volume_spec_parse(r->volumes[i], &v, ret_error);
 
+                if (k < 0)
+                        return k;
                 for (size_t j = 0; k >= 0 && j < i; j++) {
                         struct volume_spec w;
 
@@ -162,8 +164,8 @@ static int run_check_volumes(const struct container_run *r, char **ret_error)
                                                v.destination);
                         volume_spec_done(&w);
                 }
-                if (k >= 0)
-                        volume_spec_done(&v);
+                /* Parsed, so freed whatever the verdict. */
+                volume_spec_done(&v);
                 if (k < 0)
                         return k;
         }

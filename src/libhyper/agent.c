@@ -53,6 +53,7 @@ struct agent_watch {
         int fd;
         agent_watch_fn fn;
         void *userdata;
+        bool deferred; /* disarmed while a call waited for its reply */
 };
 
 struct agent {
@@ -75,6 +76,7 @@ struct agent {
         size_t n_watches;
         uint32_t wait_id;
         bool have_reply;
+        bool in_call; /* agent_call() runs the loop: watches wait */
         struct json_object *reply;
         char *reply_error;
         agent_exit_fn on_exit;
@@ -688,8 +690,21 @@ static int agent_dispatch(struct agent *a, const struct epoll_event *ev)
                         return agent_stream_flush(a, a->streams[index]);
                 return agent_stream_pump(a, a->streams[index]);
         case WATCH_EXTRA:
-                if (index < a->n_watches && a->watches[index].fd >= 0)
-                        a->watches[index].fn(a, a->watches[index].fd, a->watches[index].userdata);
+                if (index >= a->n_watches || a->watches[index].fd < 0)
+                        return 0;
+                if (a->in_call) {
+                        /*
+                         * A call waits for its reply: a watch's handler could
+                         * make a call of its own (a monitor's client asking for
+                         * an exec), and calls do not nest. It waits, disarmed.
+                         */
+                        struct epoll_event off = { .events = 0, .data.u64 = ev->data.u64 };
+
+                        epoll_ctl(a->epoll_fd, EPOLL_CTL_MOD, a->watches[index].fd, &off);
+                        a->watches[index].deferred = true;
+                        return 0;
+                }
+                a->watches[index].fn(a, a->watches[index].fd, a->watches[index].userdata);
                 return 0;
         }
         return 0;
@@ -777,8 +792,40 @@ static int64_t agent_now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The watches a call held back, armed again. */
+static void agent_rearm_watches(struct agent *a)
+{
+        for (size_t i = 0; i < a->n_watches; i++) {
+                struct epoll_event on = { .events = EPOLLIN, .data.u64 = agent_watch_key(WATCH_EXTRA, i) };
+
+                if (!a->watches[i].deferred)
+                        continue;
+                a->watches[i].deferred = false;
+                if (a->watches[i].fd >= 0)
+                        epoll_ctl(a->epoll_fd, EPOLL_CTL_MOD, a->watches[i].fd, &on);
+        }
+}
+
+static int agent_call_wait(struct agent *a, uint16_t type, struct json_object *body, int timeout_ms,
+                           struct json_object **ret_reply, char **ret_error);
+
 int agent_call(struct agent *a, uint16_t type, struct json_object *body, int timeout_ms,
                struct json_object **ret_reply, char **ret_error)
+{
+        bool outer = !a->in_call;
+        int r;
+
+        a->in_call = true;
+        r = agent_call_wait(a, type, body, timeout_ms, ret_reply, ret_error);
+        if (outer) {
+                a->in_call = false;
+                agent_rearm_watches(a);
+        }
+        return r;
+}
+
+static int agent_call_wait(struct agent *a, uint16_t type, struct json_object *body, int timeout_ms,
+                           struct json_object **ret_reply, char **ret_error)
 {
         int64_t deadline = agent_now_ms() + timeout_ms;
         int r;

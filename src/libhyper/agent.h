@@ -44,7 +44,12 @@ int agent_process(struct agent *a, int timeout_ms);
 const char *agent_error(struct agent *a);
 
 void agent_on_exit(struct agent *a, agent_exit_fn fn, void *userdata);
-/* Adds an fd of the caller's (a signalfd, say) to the loop; fn runs when it is readable. */
+/*
+ * Adds an fd of the caller's (a signalfd, say) to the loop; fn runs when
+ * it is readable, but never while an agent_call() waits for its reply (fn
+ * may make a call of its own, and calls do not nest): it runs once that
+ * call has returned.
+ */
 int agent_watch(struct agent *a, int fd, agent_watch_fn fn, void *userdata);
 /* Removes a watch; the caller closes the fd. Safe from inside a watch's own callback. */
 void agent_unwatch(struct agent *a, int fd);

@@ -100,14 +100,24 @@ hct_script() {
     # The terminal's size, and a user by name from the image's /etc/passwd.
     [[ "$output" == *"33 111"* ]]
     [[ "$output" == *uid-1000* ]]
-    # -d: hyperctl returns at once, the command goes on; its effect shows. (Not with execs
-    # started at the same moment: runv's monitor loses the guest then, a bug of its own.)
+    # -d: hyperctl returns at once, the command goes on; its effect shows. Execs started at
+    # the same moment all run (runv's monitor holds a client's request back while an agent call
+    # of another is waiting for its reply: libhyper's agent.c).
     run hc exec -d e sh -c 'sleep 1; echo detached > /tmp/d'
     [ "$status" -eq 0 ]
     [ -z "$output" ]
+    hc exec e sh -c 'echo one > /tmp/one' & p1=$!
+    hc exec e sh -c 'echo two > /tmp/two' & p2=$!
+    run hc exec e cat /tmp/nonexistent
+    [ "$status" -eq 1 ]
+    wait $p1
+    wait $p2
     hyc_wait_log e saw-d
     sleep 0.5
-    [ "$(hc exec e cat /tmp/d)" = detached ]
+    [ "$(hc exec e cat /tmp/d /tmp/one /tmp/two)" = "detached
+one
+two" ]
+    [ "$(hc inspect e | jq -r '.[0].status')" = running ]
     # exec -i with a pipe, and its exit code.
     run bash -c 'echo piped | timeout 60 "$HYPERCTL" -H "unix://$HYD_SOCK" exec -i e sh -c "cat; exit 6"'
     [ "$status" -eq 6 ]

@@ -170,6 +170,39 @@ static void test_call_timeout(void)
         fake_done(&f);
 }
 
+static void on_watch(struct agent *a, int fd, void *userdata)
+{
+        char b[16];
+
+        (void)!read(fd, b, sizeof(b));
+        (*(int *)userdata)++;
+}
+
+/* A watch that becomes readable while a call waits runs once the call has returned, not inside it. */
+static void test_watch_waits_for_call(void)
+{
+        struct fake f;
+        int p[2], runs = 0;
+
+        fake_init(&f);
+        CHECK(pipe2(p, O_CLOEXEC) == 0);
+        CHECK_EQ_INT(agent_watch(f.agent, p[0], on_watch, &runs), 0);
+        CHECK(write(p[1], "x", 1) == 1);
+        fake_send_json(&f, HYPER_AGENT_REPLY, 1, "{}");
+        CHECK_EQ_INT(agent_call(f.agent, HYPER_AGENT_PING, NULL, 5000, NULL, NULL), 0);
+        CHECK_EQ_INT(runs, 0);
+        CHECK_EQ_INT(agent_process(f.agent, 1000), 0);
+        CHECK_EQ_INT(runs, 1);
+        /* Armed again: the next byte is seen too. */
+        CHECK(write(p[1], "y", 1) == 1);
+        CHECK_EQ_INT(agent_process(f.agent, 1000), 0);
+        CHECK_EQ_INT(runs, 2);
+        agent_unwatch(f.agent, p[0]);
+        close(p[0]);
+        close(p[1]);
+        fake_done(&f);
+}
+
 static void expect_broken(struct fake *f, const char *why)
 {
         int r = 0;
@@ -397,6 +430,7 @@ int main(void)
         RUN_TEST(test_hello);
         RUN_TEST(test_hello_mismatch_and_error);
         RUN_TEST(test_call_timeout);
+        RUN_TEST(test_watch_waits_for_call);
         RUN_TEST(test_hostile_control);
         RUN_TEST(test_exit_event);
         RUN_TEST(test_output_stream_credit);

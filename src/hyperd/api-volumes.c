@@ -171,6 +171,9 @@ enum MHD_Result api_container_volume_attach(struct hyperd *hd, struct MHD_Connec
         if (r >= 0 && !container_is_live(&st))
                 r = asprintf(&error, "container %s is not running (it is %s)", ct.name, st.status) < 0 ? -ENOMEM
                                                                                                           : -EBUSY;
+        /* A paused VM answers no MOUNT. */
+        if (r >= 0 && strcmp(st.status, "paused") == 0)
+                r = asprintf(&error, "container %s is paused: unpause it first", ct.name) < 0 ? -ENOMEM : -EBUSY;
         if (r >= 0)
                 r = container_block_attach(hd, ct.id, a.source, a.destination, a.format, a.readonly, &error);
         if (r >= 0) {

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "macros.h"
+#include "pod.h"
 #include "volume-spec.h"
 
 _printf_(3, 4) static int vs_error(char **ret_error, int r, const char *fmt, ...)
@@ -248,6 +249,36 @@ const char *volume_probe_format(const unsigned char *head, size_t len, const cha
                 if (vs_has_suffix(name, exts[i]))
                         return "raw";
         return NULL;
+}
+
+/*
+ * What a failed runv mount-block means, from its message (runv's, QEMU's
+ * and the guest agent's words, docs/runv.md): -EINVAL when the file or its
+ * format is wrong (400), -EBUSY when the container cannot take a disk now
+ * (409), -ENOTRECOVERABLE when the VM kept the disk (the row is kept),
+ * -EIO for the rest.
+ */
+int volume_mount_error(const char *msg)
+{
+        static const char *const bad[] = {
+                "is not in qcow2 format", "not a qcow2 image", "qcow2 version", "has a backing file",
+                "external data file", "has no ext2/3/4 file system", "file system of", "format must be",
+                "Could not open", "Permission denied",
+        };
+        static const char *const busy[] = {"container not running", "is not running", "too many disks",
+                                           "no free hot-plug port"};
+
+        if (!msg)
+                return -EIO;
+        if (strstr(msg, POD_DISK_STUCK))
+                return -ENOTRECOVERABLE;
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                if (strstr(msg, bad[i]))
+                        return -EINVAL;
+        for (size_t i = 0; i < ARRAY_SIZE(busy); i++)
+                if (strstr(msg, busy[i]))
+                        return -EBUSY;
+        return -EIO;
 }
 
 static struct json_object *vs_bind(const struct volume_mount *m)

@@ -68,6 +68,13 @@ int resources_cpus_parse(const char *s, unsigned max_cpus, uint64_t *ret_millicp
 #define VOLUME_PROBE_SIZE (64 * 1024 + 4096)
 const char *volume_probe_format(const unsigned char *head, size_t len, const char *name);
 
+/*
+ * The errno a failed `runv mount-block`'s message stands for: -EINVAL (the
+ * file or its format is wrong), -EBUSY (the container cannot take a disk
+ * now), -ENOTRECOVERABLE (the VM kept the disk), -EIO for the rest.
+ */
+int volume_mount_error(const char *msg);
+
 /* A host folder or file bound into the container (read-only on the host side too when readonly). */
 struct volume_mount {
         const char *source; /* absolute host path */

@@ -205,8 +205,9 @@ static int vol_check_host(struct container_volume *v, char **ret_error)
         struct stat st;
         int r;
 
+        /* Whatever stat says (missing, not a folder on the way, no access), the request is what is wrong. */
         if (stat(v->spec.source, &st) < 0)
-                return vol_error(ret_error, errno == ENOENT ? -EINVAL : -errno,
+                return vol_error(ret_error, -EINVAL,
                                  "the host path %.200s %s (volume for %.200s): make it first, or give "
                                  "a name (no '/') for a named volume",
                                  v->spec.source, errno == ENOENT ? "does not exist" : strerror(errno),
@@ -218,7 +219,8 @@ static int vol_check_host(struct container_volume *v, char **ret_error)
                                  v->spec.source);
         v->host_path = realpath(v->spec.source, NULL);
         if (!v->host_path)
-                return -errno;
+                return vol_error(ret_error, errno == ENOMEM ? -ENOMEM : -EINVAL, "the host path %.200s: %s",
+                                 v->spec.source, strerror(errno));
         if (S_ISREG(st.st_mode)) {
                 r = vol_probe(v->host_path, &v->format);
                 if (r < 0)
@@ -374,7 +376,8 @@ static int vol_runv_mount(struct hyperd *hd, const char *id, const char *file, c
         if (r < 0)
                 return vol_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
         if (res.status != 0)
-                r = vol_error(ret_error, -EIO, "cannot attach %s at %s: %s", file, destination,
+                r = vol_error(ret_error, volume_mount_error(runv_result_message(&res)), "cannot attach %s at %s: %s",
+                              file, destination,
                               runv_result_message(&res) ? runv_result_message(&res) : "runv mount-block failed");
         runv_result_done(&res);
         return r;
@@ -393,13 +396,15 @@ static int vol_block_file(const char *file, const char *format, char **ret_path,
         if (format && !volume_format_valid(format))
                 return vol_error(ret_error, -EINVAL, "invalid format \"%.32s\": raw or qcow2", format);
         if (stat(file, &st) < 0)
-                return vol_error(ret_error, -EINVAL, "the disk image %.200s: %s", file, strerror(errno));
+                return vol_error(ret_error, errno == ENOENT ? -ENOENT : -EINVAL, "the disk image %.200s: %s", file,
+                                 strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return vol_error(ret_error, -EINVAL, "%.200s is not a regular file: a block volume is a disk image file",
                                  file);
         path = realpath(file, NULL);
         if (!path)
-                return -errno;
+                return vol_error(ret_error, errno == ENOMEM ? -ENOMEM : -EINVAL, "the disk image %.200s: %s", file,
+                                 strerror(errno));
         r = format ? 0 : vol_probe(path, &probed);
         if (r < 0)
                 return vol_error(ret_error, r, "cannot read %s: %s", path, strerror(-r));
@@ -437,10 +442,14 @@ int container_block_attach(struct hyperd *hd, const char *id, const char *file, 
         if (r < 0)
                 return vol_error(ret_error, r, "cannot record the block volume: %s", strerror(-r));
         r = vol_runv_mount(hd, id, path, destination, format, readonly, ret_error);
-        if (r < 0) {
+        /* A disk the VM kept keeps its row: the file is refused elsewhere until the container goes. */
+        if (r == -ENOTRECOVERABLE)
+                log_warning("container %s: the VM kept %s after a failed mount; it is free once the container is "
+                            "removed", id, path);
+        else if (r < 0)
                 db_container_volume_remove(hd->db, id, destination);
+        if (r < 0)
                 return r;
-        }
         log_info("container %s: %s (%s%s) attached at %s", id, path, format, readonly ? ", read-only" : "",
                  destination);
         return 0;

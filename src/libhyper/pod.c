@@ -344,8 +344,18 @@ int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error)
                 return pod_errorf(ret_error, r, "cannot hot-plug %s (%s) into the VM: %s", d->path, d->format,
                                   qerr ? qerr : r == -ENOSPC ? "no free hot-plug port" : strerror(-r));
         r = pod_call(pod, HYPER_AGENT_MOUNT, req, "cannot mount the disk", ret_error, NULL);
-        if (r < 0)
-                (void)pod->vm->ops->unplug_disk(pod->vm, d->disk_id);
+        if (r < 0) {
+                int u = pod->vm->ops->unplug_disk(pod->vm, d->disk_id);
+
+                /* QEMU still has the file (read-write unless readonly): the caller must not take it for free. */
+                if (u < 0) {
+                        _cleanup_free_ char *first = ret_error ? TAKE_PTR(*ret_error) : NULL;
+
+                        return pod_errorf(ret_error, -ENOTRECOVERABLE, "%s; and the VM did not let go of the disk "
+                                          "(%s): " POD_DISK_STUCK,
+                                          first ? first : "cannot mount the disk", strerror(-u));
+                }
+        }
         return r;
 }
 

@@ -88,6 +88,12 @@ struct pod_disk {
         const char *destination;
         const char *fstype;
 };
+/*
+ * When the guest refuses the mount and then does not let go of the disk
+ * either, the result is -ENOTRECOVERABLE and the message ends in
+ * POD_DISK_STUCK: the file is still open in QEMU until the VM ends.
+ */
+#define POD_DISK_STUCK "it stays attached until the container is removed"
 int pod_mount_disk(struct pod *pod, const struct pod_disk *d, char **ret_error);
 /* Has the guest unmount what pod_mount_disk() mounted (UNMOUNT), then unplugs the disk. */
 int pod_unmount_disk(struct pod *pod, const char *disk_id, const char *container, const char *destination,

@@ -204,6 +204,19 @@ make_disks() {
     run hc volume attach --format qcow2 blk "$HV/other.img:/o"
     [ "$status" -eq 1 ]
     [[ "$output" == *"cannot hot-plug $HV/other.img (qcow2) into the VM: "*"qcow2"* ]]
+    # What the user got wrong is a 400, what the container's state refuses a 409, a missing file a 404.
+    api POST /v1/containers/blk/volumes -d "{\"source\": \"$HV/other.img\", \"destination\": \"/o\", \"format\": \"qcow2\"}" |
+        tail -1 | grep -qx 400
+    truncate -s 8M "$HV/blank.img"
+    run api POST /v1/containers/blk/volumes -d "{\"source\": \"$HV/blank.img\", \"destination\": \"/b\"}"
+    [ "$(echo "$output" | tail -1)" = 400 ]
+    [[ "$output" == *"has no ext2/3/4 file system"* ]]
+    api POST /v1/containers/blk/volumes -d "{\"source\": \"$HV/nope.img\", \"destination\": \"/n\"}" | tail -1 | grep -qx 404
+    "$RUNV" --root "$HYD_RUNV" pause "$(hc inspect blk | jq -r '.[0].id')"
+    run api POST /v1/containers/blk/volumes -d "{\"source\": \"$HV/other.img\", \"destination\": \"/o\"}"
+    [ "$(echo "$output" | tail -1)" = 409 ]
+    [[ "$output" == *"container blk is paused: unpause it first"* ]]
+    "$RUNV" --root "$HYD_RUNV" resume "$(hc inspect blk | jq -r '.[0].id')"
     [ "$(hc inspect blk | jq '.[0].volumes | length')" = 2 ]
     # Detached from the running container: unmounted cleanly, so the host reads it at once; then free again.
     [ "$(hc volume detach blk /data)" = /data ]

@@ -7,6 +7,7 @@
 
 #include "container-spec.h"
 #include "json-util.h"
+#include "pod.h"
 #include "test.h"
 #include "volume-spec.h"
 
@@ -150,6 +151,24 @@ static void test_probe(void)
         free(head);
 }
 
+static void test_mount_error(void)
+{
+        CHECK_EQ_INT(volume_mount_error(NULL), -EIO);
+        CHECK_EQ_INT(volume_mount_error("cannot hot-plug /d.img (qcow2) into the VM: Image is not in qcow2 format"),
+                     -EINVAL);
+        CHECK_EQ_INT(volume_mount_error("cannot hot-plug /d.qcow2 (qcow2) into the VM: the qcow2 image has a backing "
+                                        "file, which is never opened"),
+                     -EINVAL);
+        CHECK_EQ_INT(volume_mount_error("cannot mount the disk: the disk has no ext2/3/4 file system, the kind the "
+                                        "guest mounts"),
+                     -EINVAL);
+        CHECK_EQ_INT(volume_mount_error("container not running"), -EBUSY);
+        CHECK_EQ_INT(volume_mount_error("cannot mount the disk: no disk with serial vol1 appeared; and the VM did not "
+                                        "let go of the disk (Connection timed out): " POD_DISK_STUCK),
+                     -ENOTRECOVERABLE);
+        CHECK_EQ_INT(volume_mount_error("cannot talk to the monitor"), -EIO);
+}
+
 static void test_run_body(void)
 {
         const char *body = "{\"image\":\"busybox\",\"cmd\":[\"true\"],\"volumes\":[\"/srv:/data:ro\",\"v1:/v\"],"
@@ -193,6 +212,7 @@ int main(void)
         RUN_TEST(test_volume_parse);
         RUN_TEST(test_resources);
         RUN_TEST(test_probe);
+        RUN_TEST(test_mount_error);
         RUN_TEST(test_run_body);
         return 0;
 }

@@ -154,8 +154,12 @@ status_of() {
 }
 
 @test "list, ps, pause and resume" {
-    b=$(hyt_bundle lp '.root.readonly = false | .process.args = ["sh", "-c", "while true; do date +%s > /tmp/tick; sleep 0.2; done"]')
+    b=$(hyt_bundle lp '.root.readonly = false | .process.args = ["sh", "-c", "while true; do date +%s > /tmp/tick.new; mv /tmp/tick.new /tmp/tick; sleep 0.2; done"]')
     rv run --detach --bundle "$b" p1 </dev/null >/dev/null 2>&1
+    # The loop's first write may come a while after the start under load: wait for it (bounded). Each
+    # write is renamed into place: "> /tmp/tick" alone empties the file for as long as date takes to run.
+    for i in $(seq 100); do [ -n "$(rv exec p1 cat /tmp/tick 2>/dev/null)" ] && break; sleep 0.1; done
+    [ -n "$(rv exec p1 cat /tmp/tick)" ]
     [ "$(rv list -q)" = p1 ]
     [ "$(rv list --format json | jq -r '.[0].status')" = running ]
     rv list | grep -q '^p1 .*running'

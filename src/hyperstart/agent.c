@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "blockdev.h"
 #include "agent.h"
 
 #include <errno.h>
@@ -84,6 +85,7 @@ struct agent *agent_free(struct agent *a)
                 stream_out_free(a, a->outs);
         while (a->ins)
                 stream_in_free(a, a->ins);
+        blockdev_waits_free(a);
         while (a->containers) {
                 struct container *c = a->containers;
                 a->containers = c->next;
@@ -288,15 +290,19 @@ static int agent_wait(struct agent *a, const sigset_t *waitmask)
 {
         struct epoll_event events[32];
         bool hung = a->ctl.hangup || a->stream.hangup;
-        int n;
+        int timeout = hung ? AGENT_RETRY_MS : -1, poll_ms = blockdev_timeout_ms(a), n;
 
-        n = epoll_pwait(a->epoll_fd, events, ARRAY_SIZE(events), hung ? AGENT_RETRY_MS : -1, waitmask);
+        /* A MOUNT awaiting its disk looks again every few ms; nothing else waits for it. */
+        if (poll_ms >= 0 && (timeout < 0 || poll_ms < timeout))
+                timeout = poll_ms;
+        n = epoll_pwait(a->epoll_fd, events, ARRAY_SIZE(events), timeout, waitmask);
         if (n < 0 && errno != EINTR)
                 return log_error_errno(errno, "epoll_pwait failed");
         if (n == 0 && hung)
                 agent_retry_channels(a);
         for (int i = 0; i < n && !a->quit; i++)
                 agent_handle_event(a, &events[i]);
+        blockdev_poll(a);
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "frame.h"
 
+struct blockdev_wait;
 struct container;
 struct process;
 struct stream_in;
@@ -73,6 +74,7 @@ struct agent {
         struct process *processes;
         struct stream_out *outs;
         struct stream_in *ins;
+        struct blockdev_wait *blockdev_waits; /* MOUNTs whose disk has not appeared yet */
         unsigned n_containers;
         unsigned n_processes;
 };

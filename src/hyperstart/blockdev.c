@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <stdio.h>
@@ -112,24 +113,6 @@ static int blockdev_find_once(const char *serial, char name[64])
         return -ENOENT;
 }
 
-/* PCIe hot-plug and the disk's probe take a moment after the host's device_add. */
-static int blockdev_find(const char *serial, char name[64])
-{
-        struct timespec start, now;
-        int r;
-
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        for (;;) {
-                r = blockdev_find_once(serial, name);
-                if (r != -ENOENT)
-                        return r;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > BLOCKDEV_WAIT_MS)
-                        return -ENOENT;
-                usleep(20 * 1000);
-        }
-}
-
 /* The file system on the disk, from its superblock: only what the guest kernel mounts is named. */
 static int blockdev_probe(int fd, const char **ret)
 {
@@ -205,15 +188,13 @@ static int blockdev_attach_running(int mfd, pid_t init_pid, const char *dest)
         return -WEXITSTATUS(status);
 }
 
-static int blockdev_do(struct blockdev_req *b, struct request *req)
+/* Mounts the disk vdX (name) that has the serial. */
+static int blockdev_do(struct blockdev_req *b, struct request *req, const char *name)
 {
         _cleanup_close_ int fd = -1, mfd = -1, rootfd = -1;
-        char name[64], dev[96];
+        char dev[96];
         int r;
 
-        r = blockdev_find(b->serial, name);
-        if (r < 0)
-                return request_fail(req, r, "no disk with serial %s appeared: %s", b->serial, strerror(-r));
         snprintf(dev, sizeof(dev), "/dev/%s", name);
         fd = open(dev, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -239,16 +220,128 @@ static int blockdev_do(struct blockdev_req *b, struct request *req)
         return 0;
 }
 
+/* A MOUNT whose disk has not appeared yet (PCIe hot-plug and the disk's probe take a moment). */
+struct blockdev_wait {
+        struct blockdev_wait *next;
+        uint32_t id;
+        char *container, *serial, *destination, *fstype;
+        bool readonly;
+        int64_t deadline_ms;
+};
+
+static int64_t blockdev_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void blockdev_wait_free(struct blockdev_wait *w)
+{
+        free(w->container);
+        free(w->serial);
+        free(w->destination);
+        free(w->fstype);
+        free(w);
+}
+
+void blockdev_waits_free(struct agent *a)
+{
+        while (a->blockdev_waits) {
+                struct blockdev_wait *w = a->blockdev_waits;
+
+                a->blockdev_waits = w->next;
+                blockdev_wait_free(w);
+        }
+}
+
+static int blockdev_defer(struct agent *a, struct request *req, struct blockdev_req *b)
+{
+        struct blockdev_wait *w;
+        size_t n = 0;
+
+        for (w = a->blockdev_waits; w; w = w->next)
+                n++;
+        if (n >= BLOCKDEV_MAX_WAITS)
+                return request_fail(req, -EBUSY, "too many disks awaited at once");
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (struct blockdev_wait){.id = req->id, .container = strdup(b->c->id), .serial = strdup(b->serial),
+                                    .destination = b->destination, .fstype = b->fstype ? strdup(b->fstype) : NULL,
+                                    .readonly = b->readonly, .deadline_ms = blockdev_now_ms() + BLOCKDEV_WAIT_MS};
+        b->destination = NULL;
+        if (!w->container || !w->serial || (b->fstype && !w->fstype)) {
+                blockdev_wait_free(w);
+                return -ENOMEM;
+        }
+        w->next = a->blockdev_waits;
+        a->blockdev_waits = w;
+        return REQUEST_DEFERRED;
+}
+
 int blockdev_mount(struct agent *a, struct request *req)
 {
         struct blockdev_req b = {0};
+        char name[64];
         int r;
 
         r = blockdev_parse(a, req, &b);
-        if (r >= 0 && a->opts.sandbox)
-                r = blockdev_do(&b, req);
+        if (r >= 0 && a->opts.sandbox) {
+                r = blockdev_find_once(b.serial, name);
+                if (r >= 0)
+                        r = blockdev_do(&b, req, name);
+                else if (r == -ENOENT)
+                        r = blockdev_defer(a, req, &b);
+                else
+                        r = request_fail(req, r, "cannot look for the disk %s: %s", b.serial, strerror(-r));
+        }
         free(b.destination);
         return r;
+}
+
+int blockdev_timeout_ms(const struct agent *a)
+{
+        return a->blockdev_waits ? BLOCKDEV_POLL_MS : -1;
+}
+
+/* Answers a waiting MOUNT: its disk is there (found >= 0, name), or it never came. */
+static void blockdev_wait_finish(struct agent *a, struct blockdev_wait *w, int found, const char *name)
+{
+        struct request req = {.id = w->id, .type = HYPER_AGENT_MOUNT, .reply = json_object_new_object()};
+        struct blockdev_req b = {.c = container_find(a, w->container), .serial = w->serial,
+                                 .destination = w->destination, .fstype = w->fstype, .readonly = w->readonly};
+        int r;
+
+        if (found < 0)
+                r = request_fail(&req, found, "no disk with serial %s appeared: %s", w->serial, strerror(-found));
+        else if (!b.c)
+                r = request_fail(&req, -ENOENT, "container %s does not exist", w->container);
+        else if (!req.reply)
+                r = -ENOMEM;
+        else
+                r = blockdev_do(&b, &req, name);
+        request_finish(a, &req, r);
+}
+
+void blockdev_poll(struct agent *a)
+{
+        int64_t now = blockdev_now_ms();
+
+        for (struct blockdev_wait **p = &a->blockdev_waits; *p;) {
+                struct blockdev_wait *w = *p;
+                char name[64];
+                int r = blockdev_find_once(w->serial, name);
+
+                if (r == -ENOENT && now < w->deadline_ms) {
+                        p = &w->next;
+                        continue;
+                }
+                *p = w->next;
+                blockdev_wait_finish(a, w, r, name);
+                blockdev_wait_free(w);
+        }
 }
 
 /* Runs fn in a child that sees the container's files as "/": its mount namespace, or a chroot to its root. */

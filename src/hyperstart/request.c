@@ -338,15 +338,27 @@ void request_dispatch(struct agent *a, const struct hyper_agent_header *h, const
                 return;
         }
         r = request_handle(a, &req, payload, h->length);
-        if (r < 0) {
-                if (req.error[0] == '\0')
-                        snprintf(req.error, sizeof(req.error), "%s", strerror(-r));
-                log_warning("%s request %u failed: %s", frame_type_name(h->type), h->id, req.error);
-                request_send_error(a, h->id, req.error);
-        } else {
-                log_debug("%s request %u done", frame_type_name(h->type), h->id);
-                request_send(a, HYPER_AGENT_REPLY, h->id, req.reply);
+        if (r == REQUEST_DEFERRED) {
+                log_debug("%s request %u answered later", frame_type_name(h->type), h->id);
+                json_object_put(req.body);
+                json_object_put(req.reply);
+                return;
         }
-        json_object_put(req.body);
-        json_object_put(req.reply);
+        request_finish(a, &req, r);
+}
+
+void request_finish(struct agent *a, struct request *req, int r)
+{
+        if (r < 0) {
+                if (req->error[0] == '\0')
+                        snprintf(req->error, sizeof(req->error), "%s", strerror(-r));
+                log_warning("%s request %u failed: %s", frame_type_name(req->type), req->id, req->error);
+                request_send_error(a, req->id, req->error);
+        } else {
+                log_debug("%s request %u done", frame_type_name(req->type), req->id);
+                request_send(a, HYPER_AGENT_REPLY, req->id, req->reply);
+        }
+        json_object_put(req->body);
+        json_object_put(req->reply);
+        req->body = req->reply = NULL;
 }

@@ -19,6 +19,14 @@ struct request {
         char error[256];
 };
 
+/*
+ * A handler that returns REQUEST_DEFERRED answers later, from the loop,
+ * with request_finish() (MOUNT waits so for its disk to appear).
+ */
+#define REQUEST_DEFERRED 1
+/* Sends the reply to req (an error when r < 0) and frees its body and reply. */
+void request_finish(struct agent *a, struct request *req, int r);
+
 /* Records why a request failed and returns r (negative), for "return request_fail(...)". */
 int request_fail(struct request *req, int r, const char *fmt, ...) _printf_(3, 4);
 

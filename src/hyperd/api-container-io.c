@@ -517,9 +517,10 @@ static void relay_run(struct relay *r, int client, const char *extra, size_t ext
         }
         while (shim_open || buf_len(&out) > 0) {
                 struct pollfd p[2] = {
+                        /* Once the client has half-closed, only its hang-up (always reported) matters. */
                         {.fd = client,
-                         .events = (short)((client_open && in_len == 0 ? POLLIN : 0) | (buf_len(&out) ? POLLOUT : 0) |
-                                           POLLRDHUP)},
+                         .events = (short)((client_open && in_len == 0 ? POLLIN | POLLRDHUP : 0) |
+                                           (buf_len(&out) ? POLLOUT : 0))},
                         {.fd = shim_open ? r->shim : -1,
                          .events = (short)((buf_len(&out) == 0 ? POLLIN : 0) | (in_len ? POLLOUT : 0))},
                 };

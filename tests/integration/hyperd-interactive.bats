@@ -130,7 +130,9 @@ two" ]
 @test "hyperd interactive: attach sees new output and the exit code; logs -f ends with the container; logs -t" {
     hc run -d --name a "$IMG" sh -c 'echo early; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo after-attach; sleep 1; echo two >&2; exit 3'
     hyc_wait_log a early
-    timeout 120 "$HYPERCTL" -H "unix://$HYD_SOCK" attach --no-stdin a > "$HYI_DIR/attach.out" 2>&1 &
+    # Its stdin ends at once (a half-close hyperd must not spin on).
+    cpu0=$(awk '{print $14 + $15}' "/proc/$(cat "$HYI_DIR/hyperd.pid")/stat")
+    timeout 120 "$HYPERCTL" -H "unix://$HYD_SOCK" attach a < /dev/null > "$HYI_DIR/attach.out" 2>&1 &
     apid=$!
     timeout 120 "$HYPERCTL" -H "unix://$HYD_SOCK" logs -f a > "$HYI_DIR/follow.out" 2>&1 &
     fpid=$!
@@ -139,6 +141,9 @@ two" ]
     st=0
     wait $apid || st=$?
     [ "$st" -eq 3 ]
+    cpu1=$(awk '{print $14 + $15}' "/proc/$(cat "$HYI_DIR/hyperd.pid")/stat")
+    echo "hyperd: $((cpu1 - cpu0)) ticks during the attach" >&3
+    [ $((cpu1 - cpu0)) -lt 100 ]
     st=0
     wait $fpid || st=$?
     [ "$st" -eq 0 ]

@@ -21,6 +21,7 @@
 #include "containers.h"
 #include "hypervisor.h"
 #include "log.h"
+#include "volumes.h"
 #include "runv-driver.h"
 
 struct hyperd_args {
@@ -235,6 +236,7 @@ static int hyperd_open_state(struct hyperd *hd)
         if (r < 0)
                 return log_error_errno(r, "cannot make %s", hd->upload_dir);
         hyperd_clean_uploads(hd->upload_dir);
+        volumes_clean(hd);
         r = db_open(db_path, &hd->db, &error);
         if (r < 0)
                 return log_error("%s", error ? error : "cannot open the database"), r;

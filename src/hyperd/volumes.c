@@ -85,6 +85,26 @@ int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char *
         return 0;
 }
 
+void volumes_clean(struct hyperd *hd)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *e;
+
+        if (asprintf(&dir, "%s/volumes", hd->config->root) < 0 || !(d = opendir(dir)))
+                return;
+        /* Volume names start with a letter or digit: these names are never a volume's. */
+        while ((e = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+
+                if ((strncmp(e->d_name, ".copy-", 6) != 0 && strncmp(e->d_name, ".rm-", 4) != 0) ||
+                    asprintf(&path, "%s/%s", dir, e->d_name) < 0)
+                        continue;
+                if (rm_rf(path) >= 0)
+                        log_info("removed %s, left by a hyperd that ended part way", path);
+        }
+}
+
 /* "a, b and 2 more": the names of the containers that use a volume. */
 static char *vol_users(struct hyperd *hd, const char *kind, const char *source)
 {

@@ -20,6 +20,8 @@
 
 /* ROOT/volumes/NAME. */
 char *volume_path(struct hyperd *hd, const char *name);
+/* Removes what a hyperd that ended part way left in ROOT/volumes: copies not yet renamed into place, folders moved aside. */
+void volumes_clean(struct hyperd *hd);
 /* Makes a named volume; *ret_created false when it was there already. */
 int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char **ret_error);
 /* -EBUSY with a message naming the containers that use it; -ENOENT. */

@@ -126,6 +126,11 @@ passwd" ]
     [ -z "$output" ]
     hc rm -f holder
     [ -z "$(ls -A "$HYD_ROOT/volumes/hvt-shared")" ]
+    # What a hyperd that ended mid-copy or mid-rm left beside the volumes goes at the next start.
+    mkdir -p "$HYD_ROOT/volumes/.copy-Ab12Cd/etc" "$HYD_ROOT/volumes/.rm-Ef34Gh/data"
+    hyc_stop KILL
+    hyc_start
+    [ "$(ls -A "$HYD_ROOT/volumes" | tr '\n' ' ')" = "hvt-conc hvt-shared " ]
 }
 
 @test "hyperd volumes: --memory and --cpus size the VM" {

@@ -100,7 +100,9 @@ enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, 
                 return ret;
         /* A pod's restart policy leaves a container a user stopped stopped (a no-op outside pods). */
         db_member_set_stopped(hd->db, ct.id, true);
+        pods_lock();
         r = container_stop(hd, ct.id, (int)timeout, &st);
+        pods_unlock();
         if (r < 0)
                 ret = http_reply_errno(c, r, NULL, "cannot stop the container");
         else

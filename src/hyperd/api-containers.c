@@ -6,6 +6,7 @@
 
 #include "container-io.h"
 #include "containers.h"
+#include "pods.h"
 #include "hyperd.h"
 #include "json-util.h"
 #include "log.h"
@@ -170,8 +171,11 @@ enum MHD_Result api_container_delete(struct hyperd *hd, struct MHD_Connection *c
                              ct.name, st.status) < 0)
                         error = NULL;
         }
-        if (r >= 0)
+        if (r >= 0) {
+                pods_lock();
                 r = container_remove(hd, ct.id, &error);
+                pods_unlock();
+        }
         if (r >= 0) {
                 log_info("removed container %s", ct.id);
                 json_object_object_add(o, "id", json_object_new_string(ct.id));

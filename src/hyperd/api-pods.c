@@ -86,8 +86,11 @@ enum MHD_Result api_pod_stop(struct hyperd *hd, struct MHD_Connection *c, struct
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "t must be a number of seconds, at most %d",
                                         POD_MAX_STOP_TIMEOUT);
         r = pod_lookup(hd, req->route.ref, &p, &error);
-        if (r >= 0)
+        if (r >= 0) {
+                pods_lock();
                 r = pod_stop(hd, &p, (int)timeout, &error);
+                pods_unlock();
+        }
         if (r < 0)
                 return http_reply_errno(c, r, error, "cannot stop the pod");
         log_info("stopped pod %s", p.id);
@@ -115,8 +118,11 @@ enum MHD_Result api_pod_delete(struct hyperd *hd, struct MHD_Connection *c, stru
                                      "(hyperctl pod rm -f)", p.id) < 0)
                         error = NULL;
         }
-        if (r >= 0)
+        if (r >= 0) {
+                pods_lock();
                 r = pod_remove(hd, &p, &error);
+                pods_unlock();
+        }
         if (r < 0)
                 return http_reply_errno(c, r, error, "cannot remove the pod");
         log_info("removed pod %s", p.id);

@@ -51,6 +51,14 @@ int pod_lookup(struct hyperd *hd, const char *id, struct db_pod *ret, char **ret
 int pod_rootfs_share(struct hyperd *hd);
 void pod_rootfs_unshare(struct hyperd *hd);
 
+/*
+ * Held while a container or a pod is stopped, removed or restarted, by the
+ * API's handlers and the exit watcher alike, so that the watcher never
+ * starts again what a user is stopping or removing.
+ */
+void pods_lock(void);
+void pods_unlock(void);
+
 /* watcher.c: the exit watcher (restart policies, autoRemove), a thread of hyperd. */
 int watcher_start(struct hyperd *hd);
 void watcher_stop(void);

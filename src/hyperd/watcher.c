@@ -24,12 +24,23 @@
 #define WATCH_MAX_HELD    1024
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t watch_change_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t watch_cond = PTHREAD_COND_INITIALIZER;
 static bool watch_quit;
 static bool watch_running;
 static pthread_t watch_thread;
 /* Ids that clients wait for, with repeats (two clients, two entries). */
 static char *watch_held[WATCH_MAX_HELD];
+
+void pods_lock(void)
+{
+        pthread_mutex_lock(&watch_change_lock);
+}
+
+void pods_unlock(void)
+{
+        pthread_mutex_unlock(&watch_change_lock);
+}
 
 void watcher_hold(const char *id)
 {
@@ -113,7 +124,7 @@ static bool watch_member(struct hyperd *hd, const struct db_container *c, const 
         return true;
 }
 
-static void watch_one(struct hyperd *hd, const struct db_container *c)
+static void watch_one_locked(struct hyperd *hd, const struct db_container *c)
 {
         _cleanup_free_ char *error = NULL;
         struct container_status st;
@@ -136,6 +147,22 @@ static void watch_one(struct hyperd *hd, const struct db_container *c)
                 log_info("removed container %s, which ended (autoRemove)", c->id);
 out:
         free(m.pod);
+}
+
+/* What a user did meanwhile (a stop, a removal) is seen: everything is read again under the lock. */
+static void watch_one(struct hyperd *hd, const struct db_container *c)
+{
+        struct container_status st;
+        struct db_container again;
+
+        if (container_state(hd, c->id, &st) < 0 || container_is_live(&st))
+                return;
+        pods_lock();
+        if (db_container_get(hd->db, c->id, &again) >= 0) {
+                watch_one_locked(hd, &again);
+                db_container_done(&again);
+        }
+        pods_unlock();
 }
 
 static void watch_pass(struct hyperd *hd)

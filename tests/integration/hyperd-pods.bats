@@ -42,15 +42,21 @@ wait_log() {
     hyc_wait_log "$1" "$2"
 }
 
-@test "hyperd pods: two containers in one VM share localhost, hostname and ipc; labels, dns and sizing honoured" {
+@test "hyperd pods: two containers in one VM share localhost, hostname and ipc; labels, dns, volumes, ports and sizing honoured" {
+    mkdir -p "$HYI_DIR/share"
+    echo from-host > "$HYI_DIR/share/f"
+    port=$(hyi_free_port)
     f=$(podfile web '{"id": "web", "hostname": "webhost",
+        "volumes": [{"name": "share", "source": "'"$HYI_DIR/share"'", "readonly": true}],
         "resources": {"vcpu": 2, "memory": "256Mi"},
         "labels": {"app": "shop", "tier": "front"},
         "dns": {"servers": ["192.0.2.53"], "search": ["svc.example"], "options": ["ndots:2"]},
         "containers": [
           {"name": "httpd", "image": "localhost/hyc/busybox",
+           "ports": [{"containerPort": 8080, "hostPort": '"$port"', "hostIP": "127.0.0.1"}],
            "command": ["sh", "-c", "mkdir -p /www && echo hello-pod > /www/index.html && echo serving && exec httpd -f -p 8080 -h /www"]},
           {"name": "client", "image": "localhost/hyc/busybox",
+           "volumes": [{"volume": "share", "path": "/mnt/share"}],
            "command": ["sh", "-c", "until wget -q -O- http://127.0.0.1:8080/; do sleep 0.2; done; sleep 600"]}]}')
     run hc run --podfile "$f"
     [ "$status" -eq 0 ]
@@ -72,6 +78,12 @@ wait_log() {
     # The same ipc namespace: a FIFO is no test of that, /proc/self/ns/ipc is.
     [ "$(hc exec web-client readlink /proc/self/ns/ipc)" = "$(hc exec web-httpd readlink /proc/self/ns/ipc)" ]
     [ "$(hc exec web-client readlink /proc/self/ns/net)" = "$(hc exec web-httpd readlink /proc/self/ns/net)" ]
+    # The pod's host volume, read-only as the file says; the published port reaches the httpd from the host.
+    [ "$(hc exec web-client cat /mnt/share/f)" = from-host ]
+    run hc exec web-client sh -c 'echo x > /mnt/share/g'
+    [ "$status" -ne 0 ]
+    [ ! -e "$HYI_DIR/share/g" ]
+    [ "$(curl -sf -m 5 "http://127.0.0.1:$port/")" = hello-pod ]
     run hc pod inspect web
     [ "$(echo "$output" | jq -r '.[0].labels.app, .[0].labels.tier, .[0].status, .[0].vcpu, .[0].memoryMiB')" = "shop
 front
@@ -210,7 +222,8 @@ $n" ]
     [ "$(echo "$output" | sort | tr '\n' ' ')" = "p1 p2 p3 " ]
     for p in p1 p2 p3; do
         [ "$(hc pod inspect "$p" | jq -r '.[0].status')" = running ]
-        [ "$(hc exec "$p-c" hostname)" = "$p" ]
+        run hc exec "$p-c" hostname
+        [ "$output" = "$p" ] || { echo "exec in $p: $status $output" >&2; false; }
     done
     [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 3 ]
     # The network of each pod survived the restart's sweep.

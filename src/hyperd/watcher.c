@@ -154,7 +154,13 @@ static void watch_one(struct hyperd *hd, const struct db_container *c)
 {
         struct container_status st;
         struct db_container again;
+        struct db_member m;
 
+        if (!c->auto_remove) {
+                if (db_member_get(hd->db, c->id, &m) < 0)
+                        return;
+                free(m.pod);
+        }
         if (container_state(hd, c->id, &st) < 0 || container_is_live(&st))
                 return;
         pods_lock();

@@ -99,8 +99,8 @@ enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, 
         if (ops_find(hd, c, req, &ct, &st, &ret) < 0)
                 return ret;
         /* A pod's restart policy leaves a container a user stopped stopped (a no-op outside pods). */
-        db_member_set_stopped(hd->db, ct.id, true);
         pods_lock();
+        db_member_set_stopped(hd->db, ct.id, true);
         r = container_stop(hd, ct.id, (int)timeout, &st);
         pods_unlock();
         if (r < 0)

@@ -1007,7 +1007,7 @@ int db_member_set_restarts(struct db *db, const char *container, int64_t restart
 {
         const char *args[] = { container, NULL };
 
-        return db_run(db, "UPDATE pod_members SET restarts = ?2, stopped_by_user = 0 WHERE container = ?1", args,
+        return db_run(db, "UPDATE pod_members SET restarts = ?2 WHERE container = ?1", args,
                       restarts, 2);
 }
 

@@ -161,6 +161,5 @@ int db_member_remove(struct db *db, const char *container);
 int db_member_get(struct db *db, const char *container, struct db_member *ret);
 /* The pod's containers, oldest first. */
 int db_member_list(struct db *db, const char *pod, struct db_container **ret, size_t *ret_n);
-/* Also clears stopped_by_user. */
 int db_member_set_restarts(struct db *db, const char *container, int64_t restarts);
 int db_member_set_stopped(struct db *db, const char *container, bool stopped);

@@ -197,6 +197,46 @@ static void set_version(int v)
         sqlite3_close(conn);
 }
 
+/* Pods and their members: ids taken once, members in the order they joined, the restart count and a user's stop. */
+static void test_pods(void)
+{
+        struct db_pod p = { .id = "web", .sandbox = "5a5a", .spec = "{}", .created = 7 }, got = { 0 }, *ps = NULL;
+        struct db_container *a = NULL;
+        struct db_member m = { 0 };
+        struct db *db = NULL;
+        size_t n = 9;
+
+        CHECK(db_open(path, &db, NULL) == 0);
+        CHECK(db_pod_list(db, &ps, &n) == 0 && n == 0);
+        free(ps);
+        CHECK_EQ_INT(db_pod_add(db, &p), 0);
+        CHECK_EQ_INT(db_pod_add(db, &p), -EEXIST);
+        CHECK(db_pod_get(db, "web", &got) == 0 && strcmp(got.sandbox, "5a5a") == 0 && got.created == 7);
+        db_pod_done(&got);
+        CHECK_EQ_INT(db_pod_get(db, "we", &got), -ENOENT);
+        check_add(db, "ffff0001", "web-b", 1, 0);
+        check_add(db, "0000aaaa", "web-a", 1, 0);
+        CHECK_EQ_INT(db_member_add(db, "ffff0001", "web"), 0);
+        CHECK_EQ_INT(db_member_add(db, "0000aaaa", "web"), 0);
+        CHECK_EQ_INT(db_member_add(db, "0000aaaa", "other"), -EEXIST);
+        CHECK(db_member_list(db, "web", &a, &n) == 0 && n == 2);
+        CHECK_STREQ(a[0].name, "web-b");
+        db_container_free_array(a, n);
+        CHECK_EQ_INT(db_member_get(db, "abcd2222", &m), -ENOENT);
+        CHECK(db_member_set_stopped(db, "0000aaaa", true) == 0 && db_member_set_restarts(db, "0000aaaa", 3) == 0);
+        CHECK(db_member_get(db, "0000aaaa", &m) == 0 && strcmp(m.pod, "web") == 0);
+        CHECK(m.restarts == 3 && m.stopped_by_user);
+        free(m.pod);
+        CHECK(db_member_remove(db, "0000aaaa") == 0 && db_container_remove(db, "0000aaaa") == 0);
+        CHECK(db_member_remove(db, "ffff0001") == 0 && db_container_remove(db, "ffff0001") == 0);
+        CHECK(db_member_list(db, "web", &a, &n) == 0 && n == 0);
+        free(a);
+        CHECK(db_pod_remove(db, "web") == 0);
+        CHECK(db_pod_list(db, &ps, &n) == 0 && n == 0);
+        free(ps);
+        db_close(db);
+}
+
 static void test_newer_refused(void)
 {
         struct db *db = NULL;
@@ -245,6 +285,7 @@ int main(void)
         test_image_refs();
         test_containers();
         test_volumes();
+        test_pods();
         test_newer_refused();
         test_not_a_database();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

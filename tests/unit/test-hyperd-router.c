@@ -19,7 +19,7 @@ static void check_route(const char *method, const char *path, enum route_id id, 
         CHECK(r.takes_body == (id == ROUTE_IMAGES_LOAD));
         CHECK(r.json_body == (id == ROUTE_CONTAINERS_RUN || id == ROUTE_CONTAINER_EXEC ||
                               id == ROUTE_CONTAINER_VOLUME_ATTACH || id == ROUTE_VOLUMES_CREATE ||
-                              id == ROUTE_CONTAINERS_CREATE));
+                              id == ROUTE_CONTAINERS_CREATE || id == ROUTE_PODS_CREATE));
         route_done(&r);
 }
 
@@ -68,6 +68,13 @@ static void test_routes(void)
         check_route("GET", "/v1/volumes/create", ROUTE_VOLUME_INSPECT, "create");
         check_route("GET", "/v1/volumes/data", ROUTE_VOLUME_INSPECT, "data");
         check_route("DELETE", "/v1/volumes/data", ROUTE_VOLUME_DELETE, "data");
+        check_route("GET", "/v1/pods", ROUTE_PODS_LIST, NULL);
+        check_route("POST", "/v1/pods", ROUTE_PODS_CREATE, NULL);
+        check_route("GET", "/v1/pods/web/json", ROUTE_POD_INSPECT, "web");
+        check_route("POST", "/v1/pods/web/stop", ROUTE_POD_STOP, "web");
+        check_route("DELETE", "/v1/pods/web", ROUTE_POD_DELETE, "web");
+        check_refused("PUT", "/v1/pods", -EOPNOTSUPP);
+        check_refused("GET", "/v1/pods//json", -EINVAL);
         /* "run" is the literal route for POST only; a container may not be named by the empty string. */
         check_route("DELETE", "/v1/containers/run", ROUTE_CONTAINER_DELETE, "run");
         check_refused("GET", "/v1/containers/run", -EOPNOTSUPP);

@@ -307,6 +307,12 @@ static void shim_read_client(struct shim *s, size_t i)
                         ws.ws_row = rows;
                         ws.ws_col = cols;
                         ioctl(s->out_fd[0], TIOCSWINSZ, &ws);
+                        /*
+                         * A container's monitor leads the pty's session and gets
+                         * SIGWINCH from the kernel; runv exec does not, so it is told.
+                         */
+                        if (s->child > 0)
+                                kill(s->child, SIGWINCH);
                 }
                 break;
         default:

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <string.h>
@@ -128,6 +129,11 @@ int runv_state_op(const struct runv_state *st, const char *op, char **ret_error)
  */
 int runv_wait_exit(int sock, bool forward)
 {
+        return runv_wait_exit_tty(sock, forward, -1);
+}
+
+int runv_wait_exit_tty(int sock, bool forward, int tty)
+{
         _cleanup_(json_object_putp) struct json_object *msg = NULL;
         _cleanup_close_ int sigfd = -1;
         struct pollfd pfd[2];
@@ -139,6 +145,8 @@ int runv_wait_exit(int sock, bool forward)
                 int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM };
                 for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
                         sigaddset(&mask, sigs[i]);
+                if (tty >= 0)
+                        sigaddset(&mask, SIGWINCH);
                 sigprocmask(SIG_BLOCK, &mask, NULL);
                 sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         }
@@ -150,8 +158,18 @@ int runv_wait_exit(int sock, bool forward)
                         return 255;
                 if (sigfd >= 0 && (pfd[1].revents & POLLIN) && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
                         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
-                        json_object_object_add(req, "op", json_object_new_string("signal"));
-                        json_object_object_add(req, "signal", json_object_new_int((int)si.ssi_signo));
+                        struct winsize ws;
+
+                        if (si.ssi_signo == SIGWINCH) {
+                                if (ioctl(tty, TIOCGWINSZ, &ws) < 0)
+                                        continue;
+                                json_object_object_add(req, "op", json_object_new_string("winsize"));
+                                json_object_object_add(req, "rows", json_object_new_int(ws.ws_row));
+                                json_object_object_add(req, "cols", json_object_new_int(ws.ws_col));
+                        } else {
+                                json_object_object_add(req, "op", json_object_new_string("signal"));
+                                json_object_object_add(req, "signal", json_object_new_int((int)si.ssi_signo));
+                        }
                         runv_monitor_send(sock, req, NULL, 0);
                 }
                 if (!(pfd[0].revents & (POLLIN | POLLHUP)))

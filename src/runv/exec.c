@@ -33,6 +33,7 @@ struct exec_opts {
         bool detach;
         bool tty;
         char **args;
+        int tty_fd; /* with --console-socket in the foreground: a copy of the pty's slave, for resizes */
 };
 
 static int exec_parse(struct exec_opts *o, int argc, char **argv)
@@ -234,6 +235,9 @@ static int exec_send(struct exec_opts *o, struct json_object *proc, int sock, in
         json_object_object_add(req, "process", json_object_get(proc));
         json_object_object_add(req, "container", json_object_new_string(o->id));
         r = runv_monitor_send(sock, req, fds, n_fds);
+        /* The console's holder resizes the pty and signals us: the size goes on to the guest. */
+        if (o->console && !o->detach && o->tty_fd < 0)
+                o->tty_fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
         if (o->console)
                 close(fds[0]);
         if (r >= 0)
@@ -299,7 +303,7 @@ static int exec_foreground(struct exec_opts *o, int sock)
                 cfmakeraw(&raw);
                 restore = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
         }
-        r = runv_wait_exit(sock, true);
+        r = runv_wait_exit_tty(sock, true, o->tty_fd);
         if (restore)
                 tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         return r;
@@ -311,7 +315,7 @@ int runv_cmd_exec(int argc, char **argv)
         _cleanup_(state_freep) struct runv_state *st = NULL;
         _cleanup_(json_object_putp) struct json_object *proc = NULL;
         _cleanup_close_ int sock = -1;
-        struct exec_opts o = { 0 };
+        struct exec_opts o = { .tty_fd = -1 };
         int r;
 
         r = exec_parse(&o, argc, argv);

@@ -323,6 +323,21 @@ static const char *monitor_exec_request(struct monitor *m, int fd, struct json_o
         return NULL;
 }
 
+/* {"op":"winsize","rows","cols"} on an exec's connection: its terminal in the guest takes the size. */
+static const char *monitor_winsize_request(struct monitor *m, int fd, struct json_object *req)
+{
+        int64_t rows, cols;
+
+        if (json_get_int(req, "rows", 0, 65535, &rows) < 0 || json_get_int(req, "cols", 0, 65535, &cols) < 0)
+                return "rows and cols must be numbers from 0 to 65535";
+        for (size_t i = 0; i < m->n_procs; i++)
+                if (m->procs[i].conn == fd && !m->procs[i].exited) {
+                        pod_winsize(m->pod, m->procs[i].id, (unsigned)rows, (unsigned)cols);
+                        return NULL;
+                }
+        return "no process of this connection is running";
+}
+
 static const char *monitor_signal_request(struct monitor *m, int fd, struct json_object *req)
 {
         int64_t sig;
@@ -383,6 +398,8 @@ static const char *monitor_dispatch(struct monitor *m, int fd, struct json_objec
                 (void)json_get_bool(req, "all", &all);
                 return monitor_kill(m, (int)sig, all);
         }
+        if (strcmp(op, "winsize") == 0)
+                return monitor_winsize_request(m, fd, req);
         if (strcmp(op, "signal") == 0)
                 return monitor_signal_request(m, fd, req);
         if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0)

@@ -71,6 +71,8 @@ int runv_state_call(const struct runv_state *st, struct json_object *req, char *
                     struct json_object **ret_reply);
 int runv_state_op(const struct runv_state *st, const char *op, char **ret_error);
 int runv_wait_exit(int sock, bool forward);
+/* The same; with tty (>= 0), a SIGWINCH sends tty's size to the process's terminal in the guest. */
+int runv_wait_exit_tty(int sock, bool forward, int tty);
 /* The state of a container that must exist; reports "container X does not exist" otherwise. */
 int runv_load_existing(const char *id, struct runv_state **ret);
 

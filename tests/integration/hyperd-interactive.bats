@@ -93,12 +93,26 @@ hct_script() {
     [[ "$output" == *"only a created container can be started"* ]]
     hc rm c
     hc run -d --name e "$IMG" sh -c 'while [ ! -e /tmp/d ]; do sleep 0.1; done; echo saw-d; sleep 600'
-    HCT_SIZE="33 111" hct_script $'echo exec-$((2*21)) > /tmp/x; cat /tmp/x; stty size; echo uid-$(id -u)\nexit 5' exec -it -u user e sh
+    # A resize while it runs (what hyperctl does on SIGWINCH), once its shim is there.
+    (
+        for _ in $(seq 100); do
+            eid=$(ls "$HYD_ROOT"/containers/*/exec 2>/dev/null | head -n 1)
+            [ -n "$eid" ] && break
+            sleep 0.1
+        done
+        sleep 2
+        api POST "/v1/exec/$eid/resize?h=44&w=132" > "$HYI_DIR/resize.out"
+    ) &
+    rpid=$!
+    HCT_SIZE="33 111" hct_script $'echo exec-$((2*21)) > /tmp/x; cat /tmp/x; stty size; echo uid-$(id -u)\nsleep 4; stty size\nexit 5' exec -it -u user e sh
+    wait $rpid
     echo "$output"
     [ "$status" -eq 5 ]
     [[ "$output" == *exec-42* ]]
-    # The terminal's size, and a user by name from the image's /etc/passwd.
+    # The terminal's size from the start and after the resize, and a user by name from the image's /etc/passwd.
     [[ "$output" == *"33 111"* ]]
+    [[ "$output" == *"44 132"* ]]
+    [ "$(tail -n 1 "$HYI_DIR/resize.out")" = 200 ]
     [[ "$output" == *uid-1000* ]]
     # -d: hyperctl returns at once, the command goes on; its effect shows. Execs started at
     # the same moment all run (runv's monitor holds a client's request back while an agent call

@@ -57,7 +57,7 @@ enum MHD_Result api_pods_create(struct hyperd *hd, struct MHD_Connection *c, str
 enum MHD_Result api_pod_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
 {
         _cleanup_(db_pod_done) struct db_pod p = {0};
-        struct json_object *o;
+        _cleanup_(json_object_putp) struct json_object *o = NULL;
         char *error = NULL;
         int r;
 

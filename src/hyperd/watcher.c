@@ -22,6 +22,11 @@
 
 #define WATCH_INTERVAL_MS 500
 #define WATCH_MAX_HELD    1024
+/* Restarts back off as Docker's do: 0.5 s, doubled up to 30 s while a container lasts under 10 s. */
+#define WATCH_BACKOFF_FIRST_MS 500
+#define WATCH_BACKOFF_MAX_MS   30000
+#define WATCH_BACKOFF_RESET_MS 10000
+#define WATCH_MAX_BACKOFF      256
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t watch_change_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -31,6 +36,50 @@ static bool watch_running;
 static pthread_t watch_thread;
 /* Ids that clients wait for, with repeats (two clients, two entries). */
 static char *watch_held[WATCH_MAX_HELD];
+
+/* The containers restarted lately (the watcher's thread only); in memory: a new hyperd starts afresh. */
+struct watch_backoff {
+        char id[CONTAINER_ID_LEN + 1];
+        int64_t restarted_ms; /* when it was last started again */
+        int64_t next_ms;      /* not again before */
+        int64_t delay_ms;
+};
+static struct watch_backoff watch_backoffs[WATCH_MAX_BACKOFF];
+
+static int64_t watch_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The container's entry; a new one (the least recently restarted's slot) when it has none. */
+static struct watch_backoff *watch_backoff_get(const char *id)
+{
+        struct watch_backoff *oldest = &watch_backoffs[0];
+
+        for (size_t i = 0; i < WATCH_MAX_BACKOFF; i++) {
+                if (strcmp(watch_backoffs[i].id, id) == 0)
+                        return &watch_backoffs[i];
+                if (watch_backoffs[i].restarted_ms < oldest->restarted_ms)
+                        oldest = &watch_backoffs[i];
+        }
+        *oldest = (struct watch_backoff){0};
+        snprintf(oldest->id, sizeof(oldest->id), "%s", id);
+        return oldest;
+}
+
+/* After a restart: the wait before the next one. */
+static void watch_backoff_restarted(struct watch_backoff *b, int64_t now)
+{
+        if (b->restarted_ms && now - b->restarted_ms < WATCH_BACKOFF_RESET_MS)
+                b->delay_ms = b->delay_ms ? MIN(b->delay_ms * 2, WATCH_BACKOFF_MAX_MS) : WATCH_BACKOFF_FIRST_MS;
+        else
+                b->delay_ms = 0;
+        b->restarted_ms = now;
+        b->next_ms = now + b->delay_ms;
+}
 
 void pods_lock(void)
 {
@@ -102,25 +151,31 @@ static bool watch_wants_restart(enum pod_restart_policy policy, const struct con
         return policy == POD_RESTART_ALWAYS || (policy == POD_RESTART_ON_FAILURE && st->exit_code != 0);
 }
 
-/* A pod's container that ended: started again when the policy says so. Returns true when it was. */
+/* A pod's container that ended: started again when the policy says so. True when it was, or will be after its back-off. */
 static bool watch_member(struct hyperd *hd, const struct db_container *c, const struct db_member *m,
                          const struct container_status *st)
 {
         _cleanup_free_ char *error = NULL;
         enum pod_restart_policy policy;
+        struct watch_backoff *b;
+        int64_t now = watch_now_ms();
         int r;
 
         if (m->stopped_by_user || watch_pod_policy(hd, m->pod, &policy) < 0 || !watch_wants_restart(policy, st))
                 return false;
+        b = watch_backoff_get(c->id);
+        if (now < b->next_ms)
+                return true;
         r = container_restart(hd, c->id, &error);
         if (r < 0) {
                 log_warning("pod %s: cannot restart container %s: %s", m->pod, c->name,
                             error ? error : strerror(-r));
                 return false;
         }
+        watch_backoff_restarted(b, now);
         db_member_set_restarts(hd->db, c->id, m->restarts + 1);
-        log_info("pod %s: restarted container %s (exit code %d, restart %lld)", m->pod, c->name, st->exit_code,
-                 (long long)m->restarts + 1);
+        log_info("pod %s: restarted container %s (exit code %d, restart %lld; the next not before %lld ms)", m->pod,
+                 c->name, st->exit_code, (long long)m->restarts + 1, (long long)b->delay_ms);
         return true;
 }
 

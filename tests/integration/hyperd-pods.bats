@@ -159,6 +159,8 @@ running
         sleep 0.1
     done
     [ "$(hc logs alw-loop | grep -c '^run$')" -ge 3 ]
+    # A container that keeps ending soon is started again later and later (0, 0.5 s, 1 s, ...).
+    grep -q "restarted container alw-loop (exit code 0, restart 2; the next not before 500 ms)" "$HYI_DIR/hyperd.log"
     # onFailure: the failed run is restarted once, the clean exits never.
     for i in $(seq 100); do
         [ "$(hc inspect onf-flaky | jq -r '.[0].status')" = stopped ] && [ "$(hc logs onf-flaky | wc -l)" -eq 2 ] && break

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@
 #define POD_HOST_RESOLV    "/etc/resolv.conf"
 #define POD_MAX_RESOLV     65536
 #define POD_MAX_PAUSE_SIZE (16u << 20)
-#define POD_STOP_TIMEOUT   10
+#define POD_KILL_WAIT_MS   10000
 
 _printf_(3, 4) static int pod_error(char **ret_error, int r, const char *fmt, ...)
 {
@@ -460,20 +461,43 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
         return *ret_id ? 0 : -ENOMEM;
 }
 
+/* SIGKILL to what is still live once the deadline has passed, then its end. */
+static void pod_stop_wait(struct hyperd *hd, const char *id, int64_t deadline_ms)
+{
+        struct container_status st;
+        struct timespec ts;
+        int64_t left;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        left = deadline_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        if (container_wait(hd, id, (int)MAX(left, 0), -1, &st) != -ETIMEDOUT)
+                return;
+        container_signal(hd, id, SIGKILL, NULL);
+        container_wait(hd, id, POD_KILL_WAIT_MS, -1, &st);
+}
+
 int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **ret_error)
 {
         struct db_container *a = NULL;
         struct container_status st;
+        struct timespec ts;
+        int64_t deadline;
         size_t n = 0;
         int r;
 
         r = db_member_list(hd->db, p->id, &a, &n);
         if (r < 0)
                 return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+        /* All at once, as `podman pod stop` does: SIGTERM to each, one deadline, then SIGKILL to the rest. */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (int64_t)timeout_s * 1000;
         for (size_t i = 0; i < n; i++) {
                 db_member_set_stopped(hd->db, a[i].id, true);
-                container_stop(hd, a[i].id, timeout_s, &st);
+                if (container_state(hd, a[i].id, &st) >= 0 && container_is_live(&st))
+                        container_signal(hd, a[i].id, SIGTERM, NULL);
         }
+        for (size_t i = 0; i < n; i++)
+                pod_stop_wait(hd, a[i].id, deadline);
         db_container_free_array(a, n);
         r = container_stop(hd, p->sandbox, timeout_s, &st);
         return r < 0 ? pod_error(ret_error, r, "cannot stop pod %s: %s", p->id, strerror(-r)) : 0;
@@ -481,6 +505,7 @@ int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **re
 
 int pod_remove(struct hyperd *hd, const struct db_pod *p, char **ret_error)
 {
+        struct container_status st;
         struct db_container *a = NULL;
         size_t n = 0;
         int r;
@@ -488,6 +513,10 @@ int pod_remove(struct hyperd *hd, const struct db_pod *p, char **ret_error)
         r = db_member_list(hd->db, p->id, &a, &n);
         if (r < 0)
                 return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+        /* The VM first: its containers end with it at once, instead of one by one inside it. */
+        if (container_state(hd, p->sandbox, &st) >= 0 && container_is_live(&st) &&
+            container_signal(hd, p->sandbox, SIGKILL, NULL) >= 0)
+                container_wait(hd, p->sandbox, POD_KILL_WAIT_MS, -1, &st);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = container_remove(hd, a[i].id, ret_error);
         db_container_free_array(a, n);

@@ -94,7 +94,12 @@ running
     run hc pod rm web
     [ "$status" -eq 1 ]
     [[ "$output" == *"cannot remove pod web: it is running; stop it first, or force the removal (hyperctl pod rm -f)"* ]]
-    [ "$(hc pod stop web)" = web ]
+    # Both containers ignore SIGTERM (PID 1 without a handler): stopped together, killed after one -t.
+    start=$(date +%s%N)
+    [ "$(hc pod stop -t 3 web)" = web ]
+    elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$elapsed" -ge 3000 ] && [ "$elapsed" -lt 5500 ]
+    [ "$(hc inspect web-httpd | jq -r '.[0].exitCode')" = 137 ]
     [ "$(hc pod inspect web | jq -r '.[0].status')" = exited ]
     [ "$(hc pod rm web)" = web ]
     [ -z "$(hc pod ls -q)" ]
@@ -230,7 +235,10 @@ $n" ]
     [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 3 ]
     # The network of each pod survived the restart's sweep.
     [ "$(ls "$HYI_DIR/run/netns" | wc -l)" -eq 3 ]
+    # The VM goes first, its containers with it: no waiting on each one.
+    start=$(date +%s%N)
     [ "$(hc pod rm -f p1 p2 p3 | wc -l)" -eq 3 ]
+    [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]
 }
 
 @test "hyperd pods: invalid pod files and unknown images get clear errors and create nothing" {

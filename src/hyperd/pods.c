@@ -165,6 +165,12 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
                 return pod_error(ret_error, -EINVAL,
                                  "network.bridge: hyperd's pods use its own bridge %s; leave the field out",
                                  netbridge_name(hd->net));
+        for (size_t i = 0; i < spec->n_containers; i++)
+                if (spec->containers[i].tty || spec->containers[i].stdin)
+                        return pod_error(ret_error, -EINVAL,
+                                         "containers[%zu]: tty and stdin are not supported in hyperd's pod files "
+                                         "yet; add such a container with hyperctl run -it --pod",
+                                         i);
         for (size_t i = 0; i < spec->n_volumes; i++) {
                 const struct pod_volume *v = &spec->volumes[i];
 
@@ -407,9 +413,6 @@ static int pod_start_container(struct hyperd *hd, const struct pod_spec *spec, c
 
         if (!name || !mounts)
                 return -ENOMEM;
-        if (pc->tty || pc->stdin)
-                return pod_error(ret_error, -EINVAL,
-                                 "container %s: tty and stdin are not supported by hyperd's pods yet", pc->name);
         return container_create(hd, &run, &id, &cname, ret_error);
 }
 

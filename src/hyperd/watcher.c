@@ -125,11 +125,16 @@ static bool watch_is_held(const char *id)
         return held;
 }
 
-/* The restart policy of the container's pod, or -ENOENT when the pod is gone or not running. */
-static int watch_pod_policy(struct hyperd *hd, const char *pod, enum pod_restart_policy *ret)
+/*
+ * The restart policy for a container of the pod: the pod's for the pod file's containers (POD-NAME),
+ * "never" for one added later with run --pod, which its client may be about to remove. -ENOENT when the
+ * pod is gone or not running.
+ */
+static int watch_pod_policy(struct hyperd *hd, const char *pod, const char *name, enum pod_restart_policy *ret)
 {
         _cleanup_(pod_spec_freep) struct pod_spec *spec = NULL;
         _cleanup_(db_pod_done) struct db_pod p = {0};
+        size_t plen = strlen(pod);
         int r;
 
         r = db_pod_get(hd->db, pod, &p);
@@ -140,7 +145,11 @@ static int watch_pod_policy(struct hyperd *hd, const char *pod, enum pod_restart
         r = pod_spec_parse(p.spec, strlen(p.spec), &spec, NULL);
         if (r < 0)
                 return r;
-        *ret = spec->restart_policy;
+        *ret = POD_RESTART_NEVER;
+        for (size_t i = 0; i < spec->n_containers; i++)
+                if (strncmp(name, pod, plen) == 0 && name[plen] == '-' &&
+                    strcmp(name + plen + 1, spec->containers[i].name) == 0)
+                        *ret = spec->restart_policy;
         return 0;
 }
 
@@ -161,7 +170,7 @@ static bool watch_member(struct hyperd *hd, const struct db_container *c, const 
         int64_t now = watch_now_ms();
         int r;
 
-        if (m->stopped_by_user || watch_pod_policy(hd, m->pod, &policy) < 0 || !watch_wants_restart(policy, st))
+        if (m->stopped_by_user || watch_pod_policy(hd, m->pod, c->name, &policy) < 0 || !watch_wants_restart(policy, st))
                 return false;
         b = watch_backoff_get(c->id);
         if (now < b->next_ms)

@@ -180,6 +180,11 @@ run" ]
     [ "$(hc inspect onf-done | jq -r '.[0].restartCount')" = 0 ]
     [ "$(hc pod inspect onf | jq -r '.[0].status, .[0].restartPolicy')" = "running
 onFailure" ]
+    # The policy is for the pod file's containers: one added with run --pod is not started again.
+    run hc run --rm --pod alw "$IMG" sh -c 'echo added; exit 3'
+    [ "$status" -eq 3 ]
+    [ "$output" = added ]
+    [ "$(hc pod inspect alw | jq -r '.[0].containers | length')" = 1 ]
     # A user's stop is final for the policy.
     hc stop -t 1 alw-loop
     n=$(hc inspect alw-loop | jq -r '.[0].restartCount')
@@ -256,6 +261,8 @@ $n" ]
         "containers[1].image: " "docker.io/nosuch/image:latest in the store: pull or load it first"
     check '{"id": "bad", "network": {"mode": "tap", "tap": "tap0"}, "containers": [{"name": "a", "image": "localhost/hyc/busybox"}]}' \
         'network.mode "tap" is not supported by hyperd'
+    check '{"id": "bad", "containers": [{"name": "a", "image": "localhost/hyc/busybox", "tty": true}]}' \
+        'containers[0]: tty and stdin are not supported'
     run hc run --podfile "$HYI_DIR/nosuch.json"
     [ "$status" -eq 125 ]
     [[ "$output" == *"cannot open $HYI_DIR/nosuch.json"* ]]

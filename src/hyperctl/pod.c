@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * hyperctl pod ls|inspect|stop|rm: a pod's whole VM, as `podman pod` does
+ * hyperctl pod ls|inspect|start|stop|rm: a pod's whole VM, as `podman pod` does
  * (docs/pods.md). Pods are made by `hyperctl run --podfile FILE`.
  */
 #include <getopt.h>
@@ -97,6 +97,28 @@ static int pod_inspect(int argc, char **argv)
         return status;
 }
 
+/* start: one request per pod, each printed when done; goes on after a failure. A running pod is no error. */
+static int pod_start(int argc, char **argv)
+{
+        int status = 0;
+
+        if (getopt(argc, argv, "") >= 0)
+                return HC_EXIT_USAGE;
+        if (optind >= argc)
+                return hc_usage_error("usage: hyperctl pod start POD...");
+        for (int i = optind; i < argc; i++) {
+                _cleanup_free_ char *path = pod_path(argv[i], "start");
+
+                if (!path)
+                        return hc_error("out of memory");
+                if (hc_call_json("POST", path, NULL, NULL) != 0)
+                        status = HC_EXIT_FAILURE;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return status;
+}
+
 /* stop [-t S] and rm [-f]: one request per pod, each printed when done; goes on after a failure. */
 static int pod_each(int argc, char **argv, bool rm)
 {
@@ -140,11 +162,13 @@ int hc_cmd_pod(int argc, char **argv)
                 return pod_ls(argc - 1, argv + 1);
         if (strcmp(verb, "inspect") == 0)
                 return pod_inspect(argc - 1, argv + 1);
+        if (strcmp(verb, "start") == 0)
+                return pod_start(argc - 1, argv + 1);
         if (strcmp(verb, "stop") == 0)
                 return pod_each(argc - 1, argv + 1, false);
         if (strcmp(verb, "rm") == 0)
                 return pod_each(argc - 1, argv + 1, true);
-        return hc_usage_error("usage: hyperctl pod ls|inspect|stop|rm ... (pods are made with hyperctl run --podfile FILE)");
+        return hc_usage_error("usage: hyperctl pod ls|inspect|start|stop|rm ... (pods are made with hyperctl run --podfile FILE)");
 }
 
 /* run --podfile FILE: POSTs the file; prints the pod's id. */

@@ -98,6 +98,27 @@ enum MHD_Result api_pod_stop(struct hyperd *hd, struct MHD_Connection *c, struct
         return http_reply_json(c, MHD_HTTP_OK, o);
 }
 
+enum MHD_Result api_pod_start(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+{
+        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+        _cleanup_(db_pod_done) struct db_pod p = {0};
+        char *error = NULL;
+        int r;
+
+        if (!o)
+                return MHD_NO;
+        r = pod_lookup(hd, req->route.ref, &p, &error);
+        if (r >= 0) {
+                pods_lock();
+                r = pod_start(hd, &p, &error);
+                pods_unlock();
+        }
+        if (r < 0)
+                return http_reply_errno(c, r, error, "cannot start the pod");
+        json_object_object_add(o, "id", json_object_new_string(p.id));
+        return http_reply_json(c, MHD_HTTP_OK, o);
+}
+
 enum MHD_Result api_pod_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
 {
         _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();

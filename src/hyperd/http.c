@@ -50,6 +50,7 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_PODS_CREATE] = api_pods_create,
         [ROUTE_POD_INSPECT] = api_pod_inspect,
         [ROUTE_POD_STOP] = api_pod_stop,
+        [ROUTE_POD_START] = api_pod_start,
         [ROUTE_POD_DELETE] = api_pod_delete,
 };
 

@@ -95,6 +95,7 @@ enum MHD_Result api_pods_list(struct hyperd *hd, struct MHD_Connection *c, struc
 enum MHD_Result api_pods_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_pod_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_pod_stop(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_pod_start(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_pod_delete(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 
 /* api-container-ops.c */

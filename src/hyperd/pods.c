@@ -86,7 +86,8 @@ int pod_join_prepare(struct hyperd *hd, const char *pod, struct pod_join *ret, c
                 return r;
         r = container_state(hd, p.sandbox, &st);
         if (r >= 0 && (!container_is_live(&st) || st.pid <= 0))
-                return pod_error(ret_error, -EBUSY, "pod %s is not running: remove it and run it again", pod);
+                return pod_error(ret_error, -EBUSY, "pod %s is not running: start it first (hyperctl pod start %s)", pod,
+                                 pod);
         if (r < 0)
                 return r;
         *ret = (struct pod_join){0};
@@ -504,6 +505,76 @@ int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **re
         db_container_free_array(a, n);
         r = container_stop(hd, p->sandbox, timeout_s, &st);
         return r < 0 ? pod_error(ret_error, r, "cannot stop pod %s: %s", p->id, strerror(-r)) : 0;
+}
+
+/* A member's config.json joins the sandbox's new monitor: its ipc and uts namespace paths name that PID. */
+static int pod_rejoin(struct hyperd *hd, const char *id, const struct pod_join *join, char **ret_error)
+{
+        _cleanup_free_ char *path = container_bundle(hd, id, "config.json"), *text = NULL;
+        _cleanup_(json_object_putp) struct json_object *spec = NULL;
+        struct json_object *linux_o, *nss, *type;
+        const char *out;
+        size_t len;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, 1u << 24, &text, &len);
+        if (r >= 0)
+                r = json_parse_object(text, len, &spec);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+        if (!json_object_object_get_ex(spec, "linux", &linux_o) ||
+            !json_object_object_get_ex(linux_o, "namespaces", &nss) || !json_object_is_type(nss, json_type_array))
+                return pod_error(ret_error, -EINVAL, "%s has no linux.namespaces", path);
+        for (size_t i = 0; i < json_object_array_length(nss); i++) {
+                struct json_object *e = json_object_array_get_idx(nss, i);
+                const char *t;
+
+                if (!json_object_object_get_ex(e, "type", &type) || !(t = json_object_get_string(type)))
+                        continue;
+                if (strcmp(t, "ipc") == 0)
+                        json_object_object_add(e, "path", json_object_new_string(join->ipc));
+                else if (strcmp(t, "uts") == 0)
+                        json_object_object_add(e, "path", json_object_new_string(join->uts));
+        }
+        out = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = out ? write_file_atomic(path, out, strlen(out), 0600) : -ENOMEM;
+        return r < 0 ? pod_error(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error)
+{
+        _cleanup_(pod_join_done) struct pod_join join = {0};
+        struct db_container *a = NULL;
+        struct container_status st;
+        size_t n = 0;
+        int r;
+
+        if (container_state(hd, p->sandbox, &st) >= 0 && container_is_live(&st))
+                return 0; /* running already: nothing to do, as with podman pod start */
+        r = db_member_list(hd->db, p->id, &a, &n);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+        /* The sandbox again from its bundle: its network namespace, address and ports are still there. */
+        r = container_restart(hd, p->sandbox, ret_error);
+        if (r >= 0)
+                r = pod_join_prepare(hd, p->id, &join, ret_error);
+        /* Then each container, from its bundle and rootfs (what it wrote stays), in the order they were made. */
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = pod_rejoin(hd, a[i].id, &join, ret_error);
+                if (r >= 0)
+                        r = container_restart(hd, a[i].id, ret_error);
+                if (r >= 0) {
+                        db_member_set_stopped(hd->db, a[i].id, false);
+                        db_member_set_restarts(hd->db, a[i].id, 0);
+                }
+        }
+        db_container_free_array(a, n);
+        if (r < 0)
+                return pod_error(ret_error, r, "cannot start pod %s: %s", p->id, strerror(-r));
+        log_info("pod %s started again (%zu containers)", p->id, n);
+        return 0;
 }
 
 int pod_remove(struct hyperd *hd, const struct db_pod *p, char **ret_error)

@@ -34,6 +34,12 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
 const char *pod_status(struct hyperd *hd, const struct db_pod *p);
 /* Stops every container of the pod (marked stopped by the user), then the sandbox. */
 int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **ret_error);
+/*
+ * Starts a stopped pod again from what it has: the sandbox (its network and
+ * ports are kept while the pod exists), then each container from its bundle
+ * and rootfs. A running pod is left as it is.
+ */
+int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error);
 /* Removes every container of the pod, the sandbox, its network and the row. */
 int pod_remove(struct hyperd *hd, const struct db_pod *p, char **ret_error);
 /* The pod's record for the API: the spec's fields, the status and each container. */

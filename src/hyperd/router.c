@@ -54,6 +54,7 @@ static const struct router_entry router_table[] = {
         { "POST", API_PREFIX "/pods", ROUTE_PODS_CREATE, false, true },
         { "GET", API_PREFIX "/pods/*/json", ROUTE_POD_INSPECT, false },
         { "POST", API_PREFIX "/pods/*/stop", ROUTE_POD_STOP, false },
+        { "POST", API_PREFIX "/pods/*/start", ROUTE_POD_START, false },
         { "DELETE", API_PREFIX "/pods/*", ROUTE_POD_DELETE, false },
 };
 
@@ -76,7 +77,7 @@ static const char *const route_names[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_ATTACH] = "container-attach", [ROUTE_CONTAINER_RESIZE] = "container-resize",
         [ROUTE_EXEC_INSPECT] = "exec-inspect", [ROUTE_EXEC_RESIZE] = "exec-resize",
         [ROUTE_PODS_LIST] = "pods-list", [ROUTE_PODS_CREATE] = "pods-create",
-        [ROUTE_POD_INSPECT] = "pod-inspect", [ROUTE_POD_STOP] = "pod-stop",
+        [ROUTE_POD_INSPECT] = "pod-inspect", [ROUTE_POD_STOP] = "pod-stop", [ROUTE_POD_START] = "pod-start",
         [ROUTE_POD_DELETE] = "pod-delete",
 };
 

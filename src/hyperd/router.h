@@ -58,6 +58,7 @@ enum route_id {
         ROUTE_PODS_CREATE,
         ROUTE_POD_INSPECT,
         ROUTE_POD_STOP,
+        ROUTE_POD_START,
         ROUTE_POD_DELETE,
         _ROUTE_MAX,
 };

@@ -144,8 +144,53 @@ running
     [ "$(hc pod stop -t 1 grow)" = grow ]
     run hc run -d --pod grow "$IMG" true
     [ "$status" -eq 125 ]
-    [[ "$output" == *"pod grow is not running"* ]]
+    [[ "$output" == *"pod grow is not running: start it first (hyperctl pod start grow)"* ]]
     [ "$(hc pod rm grow)" = grow ]
+}
+
+@test "hyperd pods: pod start runs a stopped pod again with its containers, files, network and ports; a running pod is left as it is" {
+    port=$(hyi_free_port)
+    f=$(podfile again '{"id": "again", "containers": [
+          {"name": "httpd", "image": "localhost/hyc/busybox",
+           "ports": [{"containerPort": 8080, "hostPort": '"$port"', "hostIP": "127.0.0.1"}],
+           "command": ["sh", "-c", "mkdir -p /www; echo run >> /www/runs; cp /www/runs /www/index.html; echo serving; exec httpd -f -p 8080 -h /www"]},
+          {"name": "side", "image": "localhost/hyc/busybox", "command": ["sh", "-c", "echo up; sleep 600"]}]}')
+    [ "$(hc run --podfile "$f")" = again ]
+    wait_log again-side up
+    wait_log again-httpd serving
+    ids=$(hc pod inspect again | jq -r '[.[0].containers[].id] | join(",")')
+    [ "$(curl -sf -m 5 "http://127.0.0.1:$port/")" = run ]
+    # Starting a running pod changes nothing: the same VM goes on.
+    qemu=$(pgrep -af -- "$HYI_DIR" | grep qemu-system | cut -d" " -f1)
+    [ "$(hc pod start again)" = again ]
+    [ -n "$qemu" ] && [ "$(pgrep -af -- "$HYI_DIR" | grep qemu-system | cut -d" " -f1)" = "$qemu" ]
+    [ "$(hc pod stop -t 1 again)" = again ]
+    [ "$(hc pod inspect again | jq -r '.[0].status')" = exited ]
+    [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 0 ]
+    [ "$(hc pod start again)" = again ]
+    [ "$(hc pod inspect again | jq -r '.[0].status, ([.[0].containers[].status] | join(","))')" = "running
+running,running" ]
+    # The same containers (ids, names, rows), what they wrote before, one VM, the pod's network and port.
+    [ "$(hc pod inspect again | jq -r '[.[0].containers[].id] | join(",")')" = "$ids" ]
+    [ "$(hc ps -a -q | wc -l)" -eq 2 ]
+    [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 1 ]
+    [ "$(hc exec again-side hostname)" = again ]
+    [ "$(hc exec again-side readlink /proc/self/ns/ipc)" = "$(hc exec again-httpd readlink /proc/self/ns/ipc)" ]
+    for i in $(seq 50); do
+        out=$(hc exec again-side wget -q -O- http://127.0.0.1:8080/ 2>/dev/null) && break
+        sleep 0.2
+    done
+    [ "$out" = "run
+run" ]
+    [ "$(curl -sf -m 5 "http://127.0.0.1:$port/")" = "run
+run" ]
+    # A container added to it after the start, and a pod that is not there.
+    id=$(hc run -d --pod again "$IMG" sh -c 'echo joined; sleep 600')
+    hyc_wait_log "$id" joined
+    run hc pod start nosuch
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"no such pod: nosuch"* ]]
+    [ "$(hc pod rm -f again)" = again ]
 }
 
 @test "hyperd pods: restart policies onFailure and always; a container a user stops stays stopped" {

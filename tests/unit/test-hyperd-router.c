@@ -72,6 +72,7 @@ static void test_routes(void)
         check_route("POST", "/v1/pods", ROUTE_PODS_CREATE, NULL);
         check_route("GET", "/v1/pods/web/json", ROUTE_POD_INSPECT, "web");
         check_route("POST", "/v1/pods/web/stop", ROUTE_POD_STOP, "web");
+        check_route("POST", "/v1/pods/web/start", ROUTE_POD_START, "web");
         check_route("DELETE", "/v1/pods/web", ROUTE_POD_DELETE, "web");
         check_refused("PUT", "/v1/pods", -EOPNOTSUPP);
         check_refused("GET", "/v1/pods//json", -EINVAL);

@@ -353,10 +353,18 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
                 r = container_volumes_check(hd, run->volumes, &cv, ret_error);
         if (r >= 0)
                 r = create_id(id);
-        if (r >= 0)
-                r = create_record(hd, run, id, image_id, args, ret_error);
         if (r < 0)
                 return r;
+        /*
+         * Until it is made, runv has no state for it ("unknown"): the exit watcher, which removes an
+         * autoRemove container that ended, leaves it alone from before its row is there.
+         */
+        watcher_hold(id);
+        r = create_record(hd, run, id, image_id, args, ret_error);
+        if (r < 0) {
+                watcher_release(id);
+                return r;
+        }
         r = create_all(hd, s, run, ic, id, image_id, &cv, ret_error);
         if (r >= 0 && start)
                 r = container_start(hd, id, ret_error);

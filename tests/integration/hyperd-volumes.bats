@@ -138,7 +138,8 @@ passwd" ]
     [ "$status" -eq 0 ]
     kb=$(echo "$output" | awk '/MemTotal/ {print $2}')
     # 256 MiB less the kernel's own: well above the default 128 MiB VM.
-    [ "$kb" -gt 200000 ] && [ "$kb" -le 262144 ]
+    [ "$kb" -gt 200000 ]
+    [ "$kb" -le 262144 ]
     [ "$(echo "$output" | tail -1)" = 2 ]
     run hc run --rm --network none "$IMG" sh -c 'grep MemTotal /proc/meminfo; nproc'
     kb=$(echo "$output" | awk '/MemTotal/ {print $2}')

@@ -132,7 +132,8 @@ status_of() {
     [ "$(status_of x1)" = running ]
     run rv exec x1 sh -c 'echo out; echo err >&2; exit 7'
     [ "$status" = 7 ]
-    [[ "$output" == *out* ]] && [[ "$output" == *err* ]]
+    [[ "$output" == *out* ]]
+    [[ "$output" == *err* ]]
     [ "$(rv exec --env A=b x1 sh -c 'echo $A $FROM_SPEC')" = "b 1" ]
     [ "$(rv exec --cwd /tmp x1 pwd)" = /tmp ]
     [ "$(rv exec --user 1000:1000 x1 id -u)" = 1000 ]

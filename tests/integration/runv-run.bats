@@ -164,5 +164,6 @@ teardown() {
     b=$(hyt_bundle fromspec)
     jq '.process.terminal = false | .process.args = ["echo", "ok"]' "$v" > "$b/config.json"
     hyt_run ref "$b" "hyt-$BATS_TEST_NUMBER-$RANDOM"
-    [ "$HYT_RC" = 0 ] && [ "$(cat "$HYT_OUT")" = ok ]
+    [ "$HYT_RC" = 0 ]
+    [ "$(cat "$HYT_OUT")" = ok ]
 }

@@ -250,10 +250,17 @@ int container_start(struct hyperd *hd, const char *id, char **ret_error)
 
 int container_runv_start(struct hyperd *hd, const char *id, char **ret_error)
 {
-        /* A pod's sandbox, or a pod's container started again: no terminal, no stdin. */
+        /* A pod's sandbox, or a pod's container started again: a terminal and stdin as it was made with. */
+        _cleanup_free_ char *bundle = container_bundle(hd, id, NULL);
         struct container_run run = {0};
-        int r = create_runv_create(hd, &run, id, ret_error);
+        int r;
 
+        if (!bundle)
+                return -ENOMEM;
+        container_config_io(hd, id, &run.tty, &run.stdin_open, &run.stdin_once);
+        /* The shim of its last run unlinks its socket as it ends: it must be gone before a new one binds. */
+        container_shims_wait(bundle, 5000);
+        r = create_runv_create(hd, &run, id, ret_error);
         return r < 0 ? r : container_start(hd, id, ret_error);
 }
 
@@ -372,8 +379,10 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
                 log_warning("container %s: %s; removing what was made", id, ret_error && *ret_error ? *ret_error : "");
                 container_remove(hd, id, NULL);
                 container_volumes_forget(hd, &cv);
+                watcher_release(id);
                 return r;
         }
+        watcher_release(id);
         log_info("container %s (%s) %s from %s", id, run->name ? run->name : "", start ? "started" : "created",
                  run->image);
         *ret_id = strdup(id);

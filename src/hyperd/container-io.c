@@ -214,17 +214,32 @@ void container_shim_wait(const char *dir, int timeout_ms)
                         ;
 }
 
-bool container_config_tty(struct hyperd *hd, const char *id)
+void container_config_io(struct hyperd *hd, const char *id, bool *ret_tty, bool *ret_stdin_open,
+                         bool *ret_stdin_once)
 {
         _cleanup_(json_object_putp) struct json_object *o = NULL;
         _cleanup_free_ char *config = container_bundle(hd, id, "config.json"), *text = NULL;
-        struct json_object *proc, *t;
+        struct json_object *proc, *t, *a, *in;
+        const char *stdin_ = NULL;
         size_t len;
 
+        *ret_tty = *ret_stdin_open = *ret_stdin_once = false;
         if (!config || read_full_file(config, 1024 * 1024, &text, &len) < 0 || json_parse_object(text, len, &o) < 0)
-                return false;
-        return json_object_object_get_ex(o, "process", &proc) && json_object_object_get_ex(proc, "terminal", &t) &&
-               json_object_get_boolean(t);
+                return;
+        *ret_tty = json_object_object_get_ex(o, "process", &proc) && json_object_object_get_ex(proc, "terminal", &t) &&
+                   json_object_get_boolean(t);
+        if (json_object_object_get_ex(o, "annotations", &a) && json_object_object_get_ex(a, CONTAINER_ANNOTATION_STDIN, &in))
+                stdin_ = json_object_get_string(in);
+        *ret_stdin_open = stdin_ && (strcmp(stdin_, "open") == 0 || strcmp(stdin_, "once") == 0);
+        *ret_stdin_once = stdin_ && strcmp(stdin_, "once") == 0;
+}
+
+bool container_config_tty(struct hyperd *hd, const char *id)
+{
+        bool tty, stdin_open, stdin_once;
+
+        container_config_io(hd, id, &tty, &stdin_open, &stdin_once);
+        return tty;
 }
 
 void container_shims_wait(const char *bundle, int timeout_ms)

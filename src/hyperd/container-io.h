@@ -33,6 +33,9 @@ int container_shim_attach(const char *dir, int flags);
 int container_shim_resize(const char *dir, unsigned rows, unsigned cols);
 /* Whether the container's process has a terminal (its config.json's process.terminal). */
 bool container_config_tty(struct hyperd *hd, const char *id);
+/* The same, with "stdin" and "stdin_once" (its CONTAINER_ANNOTATION_STDIN); all false when it cannot be read. */
+void container_config_io(struct hyperd *hd, const char *id, bool *ret_tty, bool *ret_stdin_open,
+                         bool *ret_stdin_once);
 /* Waits until DIR's shim has ended, at most timeout_ms. */
 void container_shim_wait(const char *dir, int timeout_ms);
 /* The same for the container's shim and those of its execs (B/exec/EID). */

@@ -756,6 +756,8 @@ int container_spec(const struct container_spec_input *in, struct json_object **r
                 r = spec_ns(spec, "uts", in->uts_ns);
         if (r >= 0)
                 r = spec_network_annotations(spec, in->run);
+        if (r >= 0 && in->run->stdin_open)
+                r = spec_annotation(spec, CONTAINER_ANNOTATION_STDIN, in->run->stdin_once ? "once" : "open");
         if (r >= 0 && in->etc)
                 r = spec_etc(spec, in->etc);
         if (r >= 0)

@@ -50,6 +50,8 @@ struct container_run {
         bool tty;          /* "tty": a terminal (process.terminal), held by hyperd-shim */
         bool stdin_open;   /* "stdin": the process's stdin is open for attached clients */
         bool stdin_once;   /* "stdin_once": closed when the first attached client's input ends */
+/* config.json's annotation that keeps "stdin" and "stdin_once" for a start again: "open" or "once". */
+#define CONTAINER_ANNOTATION_STDIN "io.hyper.hyperd.stdin"
 };
 
 int container_run_parse(const char *body, size_t len, struct container_run *ret, char **ret_error);

@@ -570,6 +570,14 @@ int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error)
                         db_member_set_restarts(hd->db, a[i].id, 0);
                 }
         }
+        if (r < 0) {
+                /* Not half-started: what was started ends with the VM, as in pod_remove(). */
+                if (container_state(hd, p->sandbox, &st) >= 0 && container_is_live(&st) &&
+                    container_signal(hd, p->sandbox, SIGKILL, NULL) >= 0)
+                        container_wait(hd, p->sandbox, POD_KILL_WAIT_MS, -1, &st);
+                for (size_t i = 0; i < n; i++)
+                        container_wait(hd, a[i].id, POD_KILL_WAIT_MS, -1, &st);
+        }
         db_container_free_array(a, n);
         if (r < 0)
                 return pod_error(ret_error, r, "cannot start pod %s: %s", p->id, strerror(-r));

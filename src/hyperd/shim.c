@@ -88,6 +88,33 @@ struct shim {
         size_t n_clients;
 };
 
+/* The sockets this shim bound (st_dev, st_ino): a shim that ends unlinks its own, never a newer shim's. */
+static struct stat shim_attach_st, shim_console_st;
+
+static void shim_unlink_own(const char *name, const struct stat *own)
+{
+        struct stat st;
+
+        if (own->st_ino != 0 && stat(name, &st) >= 0 && st.st_dev == own->st_dev && st.st_ino == own->st_ino)
+                unlink(name);
+}
+
+/* The pid file, when it still names this process. */
+static void shim_unlink_pid(void)
+{
+        char buf[32] = {0}, pid[32];
+        int fd = open(SHIM_PID_FILE, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        if (n > 0 && strcmp(buf, pid) == 0)
+                unlink(SHIM_PID_FILE);
+}
+
 static void shim_ready(struct shim *s, const char *msg)
 {
         if (s->ready_fd < 0)
@@ -105,9 +132,9 @@ _printf_(2, 3) static _noreturn_ void shim_fail(struct shim *s, const char *fmt,
         vsnprintf(msg + 6, sizeof(msg) - 6, fmt, ap);
         va_end(ap);
         shim_ready(s, msg);
-        unlink(SHIM_ATTACH_SOCKET);
-        unlink(SHIM_CONSOLE_SOCKET);
-        unlink(SHIM_PID_FILE);
+        shim_unlink_own(SHIM_ATTACH_SOCKET, &shim_attach_st);
+        shim_unlink_own(SHIM_CONSOLE_SOCKET, &shim_console_st);
+        shim_unlink_pid();
         _exit(1);
 }
 
@@ -362,7 +389,7 @@ static void shim_accept_console(struct shim *s)
         if (s->stdin_open)
                 s->in_fd = master;
         s->console_fd = safe_close(s->console_fd);
-        unlink(SHIM_CONSOLE_SOCKET);
+        shim_unlink_own(SHIM_CONSOLE_SOCKET, &shim_console_st);
 }
 
 static int shim_spawn(struct shim *s)
@@ -435,7 +462,7 @@ static void shim_reap(struct shim *s)
         if (s->console_fd >= 0 && s->out_fd[0] < 0) {
                 /* It never sent a console, and never will. */
                 s->console_fd = safe_close(s->console_fd);
-                unlink(SHIM_CONSOLE_SOCKET);
+                shim_unlink_own(SHIM_CONSOLE_SOCKET, &shim_console_st);
         }
         if (s->ready_on_exit) {
                 char msg[SHIM_LAST_LINE + 32];
@@ -538,14 +565,17 @@ static int shim_loop(struct shim *s)
         return 0;
 }
 
-static int shim_listen(const char *name, int type)
+static int shim_listen(const char *name, int type, struct stat *ret_own)
 {
         int fd;
 
         unlink(name);
         fd = socket_listen_unix(name, type);
-        if (fd >= 0)
-                fd_nonblock(fd, true);
+        if (fd < 0)
+                return fd;
+        fd_nonblock(fd, true);
+        if (stat(name, ret_own) < 0)
+                *ret_own = (struct stat){0};
         return fd;
 }
 
@@ -602,10 +632,10 @@ int main(int argc, char **argv)
                 shim_fail(&s, "cannot enter %s: %m", dir);
         if (s.log_path && (s.log_fd = open(s.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600)) < 0)
                 shim_fail(&s, "cannot open %s: %m", s.log_path);
-        s.listen_fd = shim_listen(SHIM_ATTACH_SOCKET, SOCK_SEQPACKET);
+        s.listen_fd = shim_listen(SHIM_ATTACH_SOCKET, SOCK_SEQPACKET, &shim_attach_st);
         if (s.listen_fd < 0)
                 shim_fail(&s, "cannot listen on %s/%s: %s", dir, SHIM_ATTACH_SOCKET, strerror(-s.listen_fd));
-        if (s.tty && (s.console_fd = shim_listen(SHIM_CONSOLE_SOCKET, SOCK_STREAM)) < 0)
+        if (s.tty && (s.console_fd = shim_listen(SHIM_CONSOLE_SOCKET, SOCK_STREAM, &shim_console_st)) < 0)
                 shim_fail(&s, "cannot listen on %s/%s: %s", dir, SHIM_CONSOLE_SOCKET, strerror(-s.console_fd));
         /* Out of hyperd's session: the parent returns at once, its child goes on alone. */
         p = fork();
@@ -628,8 +658,8 @@ int main(int argc, char **argv)
         shim_loop(&s);
         shim_ready(&s, "error the shim ended before its program did");
         /* The socket goes first, then the clients: a client that sees the end cannot reach a stale socket. */
-        unlink(SHIM_ATTACH_SOCKET);
-        unlink(SHIM_PID_FILE);
+        shim_unlink_own(SHIM_ATTACH_SOCKET, &shim_attach_st);
+        shim_unlink_pid();
         for (size_t i = 0; i < s.n_clients; i++)
                 close(s.clients[i].fd);
         return 0;

@@ -42,6 +42,17 @@ wait_log() {
     hyc_wait_log "$1" "$2"
 }
 
+# Waits until the log of container NAME has N lines LINE (a terminal's carriage returns aside).
+wait_lines() {
+    local i
+    for i in $(seq 100); do
+        [ "$(hc logs "$1" | tr -d '\r' | grep -cx -- "$2")" -eq "$3" ] && return 0
+        sleep 0.1
+    done
+    echo "the log of $1 has not $3 lines \"$2\"" >&2
+    return 1
+}
+
 @test "hyperd pods: two containers in one VM share localhost, hostname and ipc; labels, dns, volumes, ports and sizing honoured" {
     mkdir -p "$HYI_DIR/share"
     echo from-host > "$HYI_DIR/share/f"
@@ -73,7 +84,8 @@ wait_log() {
     [ "$(hc exec web-httpd hostname)" = webhost ]
     [ "$(hc exec web-client nproc)" = 2 ]
     mem=$(hc exec web-client awk '/MemTotal/ { print $2 }' /proc/meminfo)
-    [ "$mem" -gt 150000 ] && [ "$mem" -le 262144 ]
+    [ "$mem" -gt 150000 ]
+    [ "$mem" -le 262144 ]
     [[ "$(hc exec web-client cat /etc/resolv.conf)" == *"nameserver 192.0.2.53"*"search svc.example"*"options ndots:2"* ]]
     # The same ipc namespace: a FIFO is no test of that, /proc/self/ns/ipc is.
     [ "$(hc exec web-client readlink /proc/self/ns/ipc)" = "$(hc exec web-httpd readlink /proc/self/ns/ipc)" ]
@@ -98,7 +110,8 @@ running
     start=$(date +%s%N)
     [ "$(hc pod stop -t 3 web)" = web ]
     elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-    [ "$elapsed" -ge 3000 ] && [ "$elapsed" -lt 5500 ]
+    [ "$elapsed" -ge 3000 ]
+    [ "$elapsed" -lt 5500 ]
     [ "$(hc inspect web-httpd | jq -r '.[0].exitCode')" = 137 ]
     [ "$(hc pod inspect web | jq -r '.[0].status')" = exited ]
     [ "$(hc pod rm web)" = web ]
@@ -158,21 +171,27 @@ running
     [ "$(hc run --podfile "$f")" = again ]
     wait_log again-side up
     wait_log again-httpd serving
-    ids=$(hc pod inspect again | jq -r '[.[0].containers[].id] | join(",")')
     [ "$(curl -sf -m 5 "http://127.0.0.1:$port/")" = run ]
+    # Containers added with a terminal and with stdin are started again with them.
+    tid=$(hc run -d -t --pod again --name again-tty "$IMG" sh -c '[ -t 0 ] && echo tty; sleep 600')
+    iid=$(hc run -d -i --pod again --name again-in "$IMG" sh -c 'echo in; read x; echo "got $x"; sleep 600')
+    wait_lines again-tty tty 1
+    hyc_wait_log "$iid" in
+    ids=$(hc pod inspect again | jq -r '[.[0].containers[].id] | join(",")')
     # Starting a running pod changes nothing: the same VM goes on.
     qemu=$(pgrep -af -- "$HYI_DIR" | grep qemu-system | cut -d" " -f1)
     [ "$(hc pod start again)" = again ]
-    [ -n "$qemu" ] && [ "$(pgrep -af -- "$HYI_DIR" | grep qemu-system | cut -d" " -f1)" = "$qemu" ]
+    [ -n "$qemu" ]
+    [ "$(pgrep -af -- "$HYI_DIR" | grep qemu-system | cut -d" " -f1)" = "$qemu" ]
     [ "$(hc pod stop -t 1 again)" = again ]
     [ "$(hc pod inspect again | jq -r '.[0].status')" = exited ]
     [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 0 ]
     [ "$(hc pod start again)" = again ]
     [ "$(hc pod inspect again | jq -r '.[0].status, ([.[0].containers[].status] | join(","))')" = "running
-running,running" ]
+running,running,running,running" ]
     # The same containers (ids, names, rows), what they wrote before, one VM, the pod's network and port.
     [ "$(hc pod inspect again | jq -r '[.[0].containers[].id] | join(",")')" = "$ids" ]
-    [ "$(hc ps -a -q | wc -l)" -eq 2 ]
+    [ "$(hc ps -a -q | wc -l)" -eq 4 ]
     [ "$(pgrep -af -- "$HYI_DIR" | grep -c qemu-system)" -eq 1 ]
     [ "$(hc exec again-side hostname)" = again ]
     [ "$(hc exec again-side readlink /proc/self/ns/ipc)" = "$(hc exec again-httpd readlink /proc/self/ns/ipc)" ]
@@ -184,6 +203,13 @@ running,running" ]
 run" ]
     [ "$(curl -sf -m 5 "http://127.0.0.1:$port/")" = "run
 run" ]
+    wait_lines again-tty tty 2
+    # The -i one's stdin is open again: what an attached client sends reaches it.
+    wait_lines again-in in 2
+    (printf 'hello\n'; sleep 5) | timeout 8 "$HYPERCTL" -H "unix://$HYD_SOCK" attach again-in > /dev/null 2>&1 &
+    hyc_wait_log "$iid" "got hello"
+    kill $! 2>/dev/null || true
+    wait $! 2>/dev/null || true
     # A container added to it after the start, and a pod that is not there.
     id=$(hc run -d --pod again "$IMG" sh -c 'echo joined; sleep 600')
     hyc_wait_log "$id" joined

@@ -61,16 +61,34 @@ static enum MHD_Result ops_reply_exit(struct MHD_Connection *c, const struct db_
 enum MHD_Result api_container_wait(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
 {
         struct container_status st;
-        struct db_container ct;
+        struct db_container ct, again;
         enum MHD_Result ret;
+        char *error = NULL;
         int r;
 
-        if (ops_find(hd, c, req, &ct, &st, &ret) < 0)
+        r = api_container_lookup(hd, req->route.ref, &ct, &error);
+        if (r < 0)
+                return http_reply_errno(c, r, error, "cannot find the container");
+        /*
+         * The exit watcher removes no autoRemove container before its waiter has the exit code: held first,
+         * then (once a removal the watcher had begun is over: it removes under the pods' lock) found again.
+         */
+        watcher_hold(ct.id);
+        pods_lock();
+        pods_unlock();
+        r = api_container_lookup(hd, ct.id, &again, &error);
+        if (r >= 0) {
+                db_container_done(&again);
+                r = container_state(hd, ct.id, &st);
+        }
+        if (r < 0) {
+                watcher_release(ct.id);
+                ret = http_reply_errno(c, r, error, "cannot find the container");
+                db_container_done(&ct);
                 return ret;
+        }
         /* The wait may outlast the idle timeout, which would drop the reply. */
         MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
-        /* The exit watcher removes no autoRemove container before its waiter has the exit code. */
-        watcher_hold(ct.id);
         r = container_wait(hd, ct.id, -1, http_connection_fd(c), &st);
         if (r == -ECANCELED)
                 ret = MHD_NO;
@@ -98,17 +116,32 @@ enum MHD_Result api_container_stop(struct hyperd *hd, struct MHD_Connection *c, 
                                         STOP_MAX_TIMEOUT);
         if (ops_find(hd, c, req, &ct, &st, &ret) < 0)
                 return ret;
-        /* A pod's restart policy leaves a container a user stopped stopped (a no-op outside pods). */
+        /*
+         * A pod's restart policy leaves a container a user stopped stopped (a no-op outside pods). The mark
+         * is made under the lock (the watcher reads it again under it); the stop, which may last the whole
+         * timeout, is not, so other stops, removals and the watcher go on meanwhile.
+         */
         pods_lock();
         db_member_set_stopped(hd->db, ct.id, true);
-        r = container_stop(hd, ct.id, (int)timeout, &st);
         pods_unlock();
+        r = container_stop(hd, ct.id, (int)timeout, &st);
         if (r < 0)
                 ret = http_reply_errno(c, r, NULL, "cannot stop the container");
         else
                 ret = ops_reply_exit(c, &ct, &st);
         db_container_done(&ct);
         return ret;
+}
+
+/* The mark that a pod's restart policy leaves alone, under the lock the watcher reads it under. */
+static int ops_mark_stopped(struct hyperd *hd, const char *id)
+{
+        int r;
+
+        pods_lock();
+        r = db_member_set_stopped(hd->db, id, true);
+        pods_unlock();
+        return r;
 }
 
 static int ops_parse_signal(const char *s)
@@ -144,8 +177,8 @@ enum MHD_Result api_container_kill(struct hyperd *hd, struct MHD_Connection *c, 
                 return ret;
         if (!container_is_live(&st))
                 ret = ops_not_running(c, &ct, &st);
-        else if ((sig == SIGKILL || sig == SIGTERM) && db_member_set_stopped(hd->db, ct.id, true) < 0)
-                r = -EIO;
+        else if ((sig == SIGKILL || sig == SIGTERM) && (r = ops_mark_stopped(hd, ct.id)) < 0)
+                ret = http_reply_errno(c, r, NULL, "cannot record the container as stopped");
         else if ((r = container_signal(hd, ct.id, sig, &error)) < 0)
                 ret = http_reply_errno(c, r, error, "cannot signal the container");
         else

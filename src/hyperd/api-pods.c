@@ -86,11 +86,9 @@ enum MHD_Result api_pod_stop(struct hyperd *hd, struct MHD_Connection *c, struct
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "t must be a number of seconds, at most %d",
                                         POD_MAX_STOP_TIMEOUT);
         r = pod_lookup(hd, req->route.ref, &p, &error);
-        if (r >= 0) {
-                pods_lock();
+        /* pod_stop takes the pods' lock only to mark its containers stopped, not for the whole timeout. */
+        if (r >= 0)
                 r = pod_stop(hd, &p, (int)timeout, &error);
-                pods_unlock();
-        }
         if (r < 0)
                 return http_reply_errno(c, r, error, "cannot stop the pod");
         log_info("stopped pod %s", p.id);

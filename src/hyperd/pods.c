@@ -495,8 +495,12 @@ int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **re
         /* All at once, as `podman pod stop` does: SIGTERM to each, one deadline, then SIGKILL to the rest. */
         clock_gettime(CLOCK_MONOTONIC, &ts);
         deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (int64_t)timeout_s * 1000;
-        for (size_t i = 0; i < n; i++) {
+        /* Marked under the lock, which the watcher reads them under; signalled and waited for outside it. */
+        pods_lock();
+        for (size_t i = 0; i < n; i++)
                 db_member_set_stopped(hd->db, a[i].id, true);
+        pods_unlock();
+        for (size_t i = 0; i < n; i++) {
                 if (container_state(hd, a[i].id, &st) >= 0 && container_is_live(&st))
                         container_signal(hd, a[i].id, SIGTERM, NULL);
         }

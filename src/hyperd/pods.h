@@ -32,7 +32,7 @@ int pod_join_prepare(struct hyperd *hd, const char *pod, struct pod_join *ret, c
 int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, char **ret_error);
 /* "running" while the sandbox lives, else "exited". */
 const char *pod_status(struct hyperd *hd, const struct db_pod *p);
-/* Stops every container of the pod (marked stopped by the user), then the sandbox. */
+/* Stops every container of the pod (marked stopped by the user, under pods_lock()), then the sandbox; call without the lock. */
 int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **ret_error);
 /*
  * Starts a stopped pod again from what it has: the sandbox (its network and

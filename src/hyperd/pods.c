@@ -29,6 +29,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pods.h"
+#include "volume-spec.h"
 
 #define POD_PAUSE_NAME     "hyper-pause"
 #define POD_HOST_RESOLV    "/etc/resolv.conf"
@@ -174,14 +175,51 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
                                          i);
         for (size_t i = 0; i < spec->n_volumes; i++) {
                 const struct pod_volume *v = &spec->volumes[i];
+                _cleanup_free_ unsigned char *head = NULL;
+                _cleanup_close_ int fd = -1;
+                const char *format;
+                size_t users = 0;
+                ssize_t len;
 
-                if (v->driver != POD_VOLUME_HOST)
-                        return pod_error(ret_error, -EINVAL,
-                                         "volumes[%zu]: %s volumes are not supported in pod files yet; "
-                                         "use a host folder (\"source\": \"/path\")",
-                                         i, pod_volume_driver_to_string(v->driver));
+                if (v->driver == POD_VOLUME_NAMED) {
+                        if (!volume_name_valid(v->source))
+                                return pod_error(ret_error, -EINVAL,
+                                                 "volumes[%zu].source: \"%s\" is no volume name: letters, digits, "
+                                                 "'_', '.' and '-', two characters at least",
+                                                 i, v->source);
+                        continue;
+                }
                 if (stat(v->source, &sb) < 0)
                         return pod_error(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, v->source);
+                if (v->driver == POD_VOLUME_HOST)
+                        continue;
+                /* A disk image: hot-plugged into the VM for the one container that mounts it. */
+                for (size_t c = 0; c < spec->n_containers; c++)
+                        for (size_t m = 0; m < spec->containers[c].n_mounts; m++)
+                                users += strcmp(spec->containers[c].mounts[m].volume, v->name) == 0;
+                if (users > 1)
+                        return pod_error(ret_error, -EINVAL,
+                                         "volumes[%zu]: the %s volume \"%s\" is mounted by %zu containers: a disk "
+                                         "image is mounted by one container at a time; use a named volume to share "
+                                         "files",
+                                         i, pod_volume_driver_to_string(v->driver), v->name, users);
+                if (!S_ISREG(sb.st_mode))
+                        return pod_error(ret_error, -EINVAL, "volumes[%zu]: %s is not a disk image file", i,
+                                         v->source);
+                fd = open(v->source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                head = malloc(VOLUME_PROBE_SIZE);
+                if (!head)
+                        return -ENOMEM;
+                len = fd < 0 ? -1 : read(fd, head, VOLUME_PROBE_SIZE);
+                if (len < 0)
+                        return pod_error(ret_error, -EINVAL, "volumes[%zu]: cannot read %s: %m", i, v->source);
+                format = volume_probe_format(head, (size_t)len, v->source);
+                if (!format || strcmp(format, pod_volume_driver_to_string(v->driver)) != 0)
+                        return pod_error(ret_error, -EINVAL,
+                                         "volumes[%zu]: %s is not a %s disk image (hyperd takes a qcow2 file by its "
+                                         "name ending in .qcow2; a raw one holds a file system or ends in .img or "
+                                         ".raw)",
+                                         i, v->source, pod_volume_driver_to_string(v->driver));
         }
         return 0;
 }
@@ -378,16 +416,22 @@ static int pod_sandbox_start(struct hyperd *hd, const struct pod_spec *spec, con
         return r;
 }
 
-/* A pod's host volumes mounted by one container, as OCI bind mounts. */
+/* A pod's host folders and files mounted by one container, as OCI bind mounts. */
 static struct json_object *pod_mounts(const struct pod_spec *spec, const struct pod_container *c)
 {
         _cleanup_(json_object_putp) struct json_object *a = json_object_new_array();
 
         for (size_t i = 0; a && i < c->n_mounts; i++) {
                 const struct pod_volume *v = pod_spec_find_volume(spec, c->mounts[i].volume);
-                struct json_object *m = json_object_new_object(), *opts = json_object_new_array();
+                struct json_object *m, *opts;
 
-                if (!m || !opts || !v) {
+                if (!v)
+                        return NULL;
+                if (v->driver != POD_VOLUME_HOST)
+                        continue;
+                m = json_object_new_object();
+                opts = json_object_new_array();
+                if (!m || !opts) {
                         json_object_put(m);
                         json_object_put(opts);
                         return NULL;
@@ -403,17 +447,44 @@ static struct json_object *pod_mounts(const struct pod_spec *spec, const struct 
         return TAKE_PTR(a);
 }
 
+/*
+ * A pod's named volumes and disk images mounted by one container, as -v
+ * specs (NAME:/PATH or /FILE:/PATH, ":ro" when read-only): container_make()
+ * makes, records, fills and attaches them as it does for run -v.
+ */
+static char **pod_volume_specs(const struct pod_spec *spec, const struct pod_container *c)
+{
+        _cleanup_(strv_freep) char **v = calloc(c->n_mounts + 1, sizeof(char *));
+        size_t n = 0;
+
+        for (size_t i = 0; v && i < c->n_mounts; i++) {
+                const struct pod_volume *pv = pod_spec_find_volume(spec, c->mounts[i].volume);
+
+                if (!pv)
+                        return NULL;
+                if (pv->driver == POD_VOLUME_HOST)
+                        continue;
+                if (asprintf(&v[n], "%s:%s%s", pv->source, c->mounts[i].path,
+                             pv->readonly || c->mounts[i].readonly ? ":ro" : "") < 0)
+                        return NULL;
+                n++;
+        }
+        return TAKE_PTR(v);
+}
+
 static int pod_start_container(struct hyperd *hd, const struct pod_spec *spec, const struct pod_container *pc,
                                char **ret_error)
 {
         _cleanup_free_ char *name = pod_container_name(spec->id, pc->name), *id = NULL, *cname = NULL;
         _cleanup_(json_object_putp) struct json_object *mounts = pod_mounts(spec, pc);
+        _cleanup_(strv_freep) char **volumes = pod_volume_specs(spec, pc);
         struct container_run run = {.image = pc->image, .name = name, .workdir = pc->workdir, .user = pc->user,
                                     .cmd = pc->command, .entrypoint = pc->entrypoint,
                                     .env = pc->n_env ? pc->env : NULL, .pod = spec->id, .mounts = mounts};
 
-        if (!name || !mounts)
+        if (!name || !mounts || !volumes)
                 return -ENOMEM;
+        run.volumes = volumes[0] ? volumes : NULL;
         return container_create(hd, &run, &id, &cname, ret_error);
 }
 

@@ -219,6 +219,51 @@ run" ]
     [ "$(hc pod rm -f again)" = again ]
 }
 
+@test "hyperd pods: a named volume shared by two containers of a pod, a raw disk image for one; both kept after pod rm" {
+    truncate -s 32M "$HYI_DIR/pdisk.img"
+    mkfs.ext4 -q -F "$HYI_DIR/pdisk.img"
+    f=$(podfile vols '{"id": "vols", "volumes": [{"name": "shared", "driver": "named", "source": "podvol-shared"},
+          {"name": "disk", "driver": "raw", "source": "'"$HYI_DIR/pdisk.img"'"}],
+        "containers": [
+          {"name": "writer", "image": "localhost/hyc/busybox",
+           "volumes": [{"volume": "shared", "path": "/out"}, {"volume": "disk", "path": "/disk"}],
+           "command": ["sh", "-c", "echo from-writer > /out/note; echo on-disk > /disk/d; sync; echo wrote; sleep 600"]},
+          {"name": "reader", "image": "localhost/hyc/busybox",
+           "volumes": [{"volume": "shared", "path": "/in", "readonly": true}],
+           "command": ["sh", "-c", "until [ -e /in/note ]; do sleep 0.2; done; cat /in/note; sleep 600"]}]}')
+    [ "$(hc run --podfile "$f")" = vols ]
+    wait_log vols-writer wrote
+    wait_log vols-reader from-writer
+    # One folder on the host, read-only for the reader; the disk is a block device of the pod's VM.
+    [ "$(cat "$HYD_ROOT/volumes/podvol-shared/note")" = from-writer ]
+    run hc exec vols-reader sh -c 'echo x > /in/y'
+    [ "$status" -ne 0 ]
+    [[ "$(hc exec vols-writer grep " /disk " /proc/mounts)" == *"/disk ext4 rw"* ]]
+    [ "$(hc volume ls -q)" = podvol-shared ]
+    [ "$(hc inspect vols-reader | jq -r '.[0].volumes[] | select(.source == "podvol-shared") | .type, .destination, .readonly')" = "volume
+/in
+true" ]
+    [ "$(hc pod rm -f vols)" = vols ]
+    # The named volume outlives the pod, as Docker's do; the disk image holds what was written.
+    [ "$(hc volume ls -q)" = podvol-shared ]
+    [ "$(hc volume rm podvol-shared)" = podvol-shared ]
+    [ "$(debugfs -R "cat /d" "$HYI_DIR/pdisk.img" 2>/dev/null)" = on-disk ]
+    # Refused before anything is made: a disk image for two containers, a file that is no disk image.
+    f=$(podfile twice '{"id": "twice", "volumes": [{"name": "disk", "driver": "raw", "source": "'"$HYI_DIR/pdisk.img"'"}],
+        "containers": [{"name": "a", "image": "localhost/hyc/busybox", "volumes": [{"volume": "disk", "path": "/d"}]},
+                       {"name": "b", "image": "localhost/hyc/busybox", "volumes": [{"volume": "disk", "path": "/d"}]}]}')
+    run hc run --podfile "$f"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *'the raw volume "disk" is mounted by 2 containers: a disk image is mounted by one container at a time; use a named volume to share files'* ]]
+    echo text > "$HYI_DIR/plain.txt"
+    f=$(podfile plain '{"id": "plain", "volumes": [{"name": "disk", "driver": "qcow2", "source": "'"$HYI_DIR/plain.txt"'"}],
+        "containers": [{"name": "a", "image": "localhost/hyc/busybox", "volumes": [{"volume": "disk", "path": "/d"}]}]}')
+    run hc run --podfile "$f"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"is not a qcow2 disk image"* ]]
+    [ -z "$(hc pod ls -q)" ] && [ -z "$(hc ps -a -q)" ] && [ -z "$(hc volume ls -q)" ]
+}
+
 @test "hyperd pods: restart policies onFailure and always; a container a user stops stays stopped" {
     f=$(podfile onf '{"id": "onf", "restartPolicy": "onFailure", "containers": [
         {"name": "flaky", "image": "localhost/hyc/busybox",

@@ -20,6 +20,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -865,6 +866,23 @@ static int exec_new_id(char ret[EXEC_ID_LEN + 1])
         return 0;
 }
 
+/* The exec's row (execs table): its command, tty and detach; the exit code comes later, from its shim. */
+static int exec_record(struct hyperd *hd, const char *eid, const char *container_id, const struct exec_body *b)
+{
+        _cleanup_(json_object_putp) struct json_object *a = json_object_new_array();
+        struct db_exec e;
+
+        for (char **p = b->cmd; a && *p; p++)
+                json_object_array_add(a, json_object_new_string(*p));
+        if (!a)
+                return -ENOMEM;
+        e = (struct db_exec){.id = (char *)eid, .container_id = (char *)container_id,
+                             .command = (char *)json_object_to_json_string_ext(
+                                     a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                             .tty = b->tty, .detach = b->detach, .created = time(NULL)};
+        return e.command ? db_exec_add(hd->db, &e) : -ENOMEM;
+}
+
 enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *c, struct request *req,
                                       const char *container_id, bool *handled)
 {
@@ -906,7 +924,9 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
                 args[3] = (char *)container_id;
                 args[4] = NULL;
         }
-        r = mkdir_p(dir, 0700);
+        r = exec_record(hd, eid, container_id, &b);
+        if (r >= 0)
+                r = mkdir_p(dir, 0700);
         if (r >= 0)
                 r = exec_process_file(hd, container_id, &b, process, &serror);
         so = (struct shim_options){.dir = dir, .tty = b.tty, .stdin_open = b.stdin_ && upgrade,
@@ -916,6 +936,7 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
         if (r < 0) {
                 exec_body_done(&b);
                 rm_rf(dir);
+                db_exec_remove(hd->db, eid);
                 return http_reply_errno(c, r, serror, "cannot start the exec");
         }
         log_info("exec %s in container %s (%s)", eid, container_id, upgrade ? "attached" : "detached");
@@ -976,29 +997,104 @@ static int exec_find(struct hyperd *hd, const char *eid, char **ret_dir, char **
         return r;
 }
 
-enum MHD_Result api_exec_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+/*
+ * An exec's record: its row, with the exit code read from the shim's exit
+ * file (the source) and recorded into the row the first time it is there;
+ * an exec without a row (made before the execs table) from its folder only.
+ */
+static struct json_object *exec_json(struct hyperd *hd, const char *eid, const char *container, const char *dir,
+                                     struct db_exec *e)
 {
-        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
-        _cleanup_free_ char *dir = NULL, *container = NULL, *exit_path = NULL, *text = NULL;
-        int fd, r = exec_find(hd, req->route.ref, &dir, &container);
-        int64_t code = -1;
+        _cleanup_free_ char *exit_path = NULL, *text = NULL;
+        struct json_object *o = json_object_new_object(), *cmd = NULL;
+        int64_t code = e ? e->exit_code : -1;
         size_t len;
-        bool running;
+        bool running = false;
+        int fd;
 
-        if (r < 0)
-                return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such exec: %s", req->route.ref);
-        if (!o || asprintf(&exit_path, "%s/%s", dir, SHIM_EXIT_FILE) < 0)
-                return MHD_NO;
-        if (read_full_file(exit_path, 64, &text, &len) >= 0)
+        if (!o)
+                return NULL;
+        if (dir && code < 0 && asprintf(&exit_path, "%s/%s", dir, SHIM_EXIT_FILE) >= 0 &&
+            read_full_file(exit_path, 64, &text, &len) >= 0) {
                 code = strtol(text, NULL, 10);
-        fd = container_shim_attach(dir, -1);
-        running = fd >= 0 && code < 0;
-        safe_close(fd);
-        json_object_object_add(o, "id", json_object_new_string(req->route.ref));
+                if (e && code >= 0 && db_exec_set_exit(hd->db, eid, code) >= 0)
+                        e->exit_code = code;
+        }
+        if (dir && code < 0) {
+                fd = container_shim_attach(dir, -1);
+                running = fd >= 0;
+                safe_close(fd);
+        }
+        json_object_object_add(o, "id", json_object_new_string(eid));
         json_object_object_add(o, "containerId", json_object_new_string(container));
         json_object_object_add(o, "running", json_object_new_boolean(running));
         json_object_object_add(o, "exitCode", code >= 0 ? json_object_new_int((int)code) : NULL);
-        return http_reply_json(c, MHD_HTTP_OK, o);
+        if (e) {
+                cmd = json_tokener_parse(e->command);
+                json_object_object_add(o, "cmd", cmd);
+                json_object_object_add(o, "tty", json_object_new_boolean(e->tty));
+                json_object_object_add(o, "detach", json_object_new_boolean(e->detach));
+                json_object_object_add(o, "created", json_object_new_int64(e->created));
+        }
+        return o;
+}
+
+static char *exec_dir(struct hyperd *hd, const char *container, const char *eid)
+{
+        _cleanup_free_ char *bundle = container_bundle(hd, container, NULL);
+        char *p;
+
+        return bundle && asprintf(&p, "%s/exec/%s", bundle, eid) >= 0 ? p : NULL;
+}
+
+enum MHD_Result api_exec_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+{
+        _cleanup_(json_object_putp) struct json_object *o = NULL;
+        _cleanup_free_ char *dir = NULL, *container = NULL;
+        _cleanup_(db_exec_done) struct db_exec e = {.exit_code = -1};
+        bool have_row = false;
+        int r;
+
+        r = db_exec_get(hd->db, req->route.ref, &e);
+        if (r >= 0) {
+                have_row = true;
+                container = strdup(e.container_id);
+                dir = exec_dir(hd, e.container_id, e.id);
+                if (!container || !dir)
+                        return MHD_NO;
+        } else if (exec_find(hd, req->route.ref, &dir, &container) < 0)
+                return http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such exec: %s", req->route.ref);
+        o = exec_json(hd, req->route.ref, container, dir, have_row ? &e : NULL);
+        return o ? http_reply_json(c, MHD_HTTP_OK, o) : MHD_NO;
+}
+
+enum MHD_Result api_container_execs(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+{
+        _cleanup_(json_object_putp) struct json_object *arr = json_object_new_array();
+        struct db_container ct;
+        struct db_exec *a = NULL;
+        char *error = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!arr)
+                return MHD_NO;
+        r = api_container_lookup(hd, req->route.ref, &ct, &error);
+        if (r < 0)
+                return http_reply_errno(c, r, error, "cannot find the container");
+        r = db_exec_list(hd->db, ct.id, &a, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *dir = exec_dir(hd, ct.id, a[i].id);
+                struct json_object *o = exec_json(hd, a[i].id, ct.id, dir, &a[i]);
+
+                if (o)
+                        json_object_array_add(arr, o);
+        }
+        db_exec_free_array(a, n);
+        db_container_done(&ct);
+        if (r < 0)
+                return http_reply_errno(c, r, NULL, "cannot list the container's execs");
+        return http_reply_json(c, MHD_HTTP_OK, arr);
 }
 
 enum MHD_Result api_exec_resize(struct hyperd *hd, struct MHD_Connection *c, struct request *req)

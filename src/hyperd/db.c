@@ -33,6 +33,10 @@ static const char *const db_migrations[] = {
         " created INTEGER NOT NULL);"
         "CREATE TABLE pod_members (container TEXT PRIMARY KEY, pod TEXT NOT NULL, restarts INTEGER NOT NULL DEFAULT 0,"
         " stopped_by_user INTEGER NOT NULL DEFAULT 0);",
+        "CREATE TABLE execs (id TEXT PRIMARY KEY, container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,"
+        " command TEXT NOT NULL, tty INTEGER NOT NULL, detach INTEGER NOT NULL, created INTEGER NOT NULL,"
+        " exit_code INTEGER);"
+        "CREATE INDEX execs_container ON execs (container_id);",
 };
 
 int db_latest_version(void)
@@ -1016,4 +1020,127 @@ int db_member_set_stopped(struct db *db, const char *container, bool stopped)
         const char *args[] = { container, NULL };
 
         return db_run(db, "UPDATE pod_members SET stopped_by_user = ?2 WHERE container = ?1", args, stopped, 2);
+}
+
+/* ---- execs ---- */
+
+void db_exec_done(struct db_exec *e)
+{
+        free(e->id);
+        free(e->container_id);
+        free(e->command);
+        *e = (struct db_exec){ .exit_code = -1 };
+}
+
+void db_exec_free_array(struct db_exec *a, size_t n)
+{
+        for (size_t i = 0; a && i < n; i++)
+                db_exec_done(&a[i]);
+        free(a);
+}
+
+int db_exec_add(struct db *db, const struct db_exec *e)
+{
+        const char *text[] = { e->id, e->container_id, e->command };
+        const int64_t ints[] = { e->tty, e->detach, e->created };
+        int r;
+
+        pthread_mutex_lock(&db->lock);
+        r = db_run_locked(db,
+                          "INSERT INTO execs (id, container_id, command, tty, detach, created) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          text, 3, ints, 3);
+        pthread_mutex_unlock(&db->lock);
+        return r;
+}
+
+static int db_exec_read(sqlite3_stmt *st, struct db_exec *e)
+{
+        const char *id = (const char *)sqlite3_column_text(st, 0), *ct = (const char *)sqlite3_column_text(st, 1),
+                   *cmd = (const char *)sqlite3_column_text(st, 2);
+
+        *e = (struct db_exec){
+                .id = strdup(id ? id : ""),
+                .container_id = strdup(ct ? ct : ""),
+                .command = strdup(cmd ? cmd : "[]"),
+                .tty = sqlite3_column_int(st, 3) != 0,
+                .detach = sqlite3_column_int(st, 4) != 0,
+                .created = sqlite3_column_int64(st, 5),
+                .exit_code = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6),
+        };
+        if (!e->id || !e->container_id || !e->command) {
+                db_exec_done(e);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int db_execs_query(struct db *db, const char *sql, const char *arg, struct db_exec **ret, size_t *ret_n)
+{
+        struct db_exec *a = NULL, *b;
+        sqlite3_stmt *st = NULL;
+        size_t n = 0;
+        int rc, r = 0;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                b = realloc(a, (n + 1) * sizeof(*a));
+                r = b ? db_exec_read(st, &b[n]) : -ENOMEM;
+                a = b ? b : a;
+                n += r >= 0;
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        if (r < 0) {
+                db_exec_free_array(a, n);
+                return r;
+        }
+        *ret = a;
+        *ret_n = n;
+        return 0;
+}
+
+#define DB_EXEC_COLUMNS "SELECT id, container_id, command, tty, detach, created, exit_code FROM execs"
+
+int db_exec_get(struct db *db, const char *id, struct db_exec *ret)
+{
+        struct db_exec *a = NULL;
+        size_t n = 0;
+        int r = db_execs_query(db, DB_EXEC_COLUMNS " WHERE id = ?1", id, &a, &n);
+
+        if (r >= 0 && n == 0)
+                r = -ENOENT;
+        if (r >= 0) {
+                *ret = a[0];
+                free(a);
+                return 0;
+        }
+        db_exec_free_array(a, n);
+        return r;
+}
+
+int db_exec_list(struct db *db, const char *container_id, struct db_exec **ret, size_t *ret_n)
+{
+        return db_execs_query(db, DB_EXEC_COLUMNS " WHERE container_id = ?1 ORDER BY created, rowid", container_id,
+                              ret, ret_n);
+}
+
+int db_exec_set_exit(struct db *db, const char *id, int64_t exit_code)
+{
+        const char *args[] = { id, NULL };
+
+        return db_run(db, "UPDATE execs SET exit_code = ?2 WHERE id = ?1", args, exit_code, 2);
+}
+
+int db_exec_remove(struct db *db, const char *id)
+{
+        const char *args[] = { id, NULL };
+
+        return db_run(db, "DELETE FROM execs WHERE id = ?1", args, 0, 0);
 }

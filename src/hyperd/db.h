@@ -44,7 +44,16 @@
  *       the exit watcher restarted each, and whether a user stopped it
  *       (so that the pod's restart policy leaves it stopped).
  *
- * Execs get their own tables in later migrations. One connection serves all threads: each call takes the
+ * Version 5:
+ *   execs(id TEXT PRIMARY KEY, container_id REFERENCES containers(id) ON DELETE CASCADE,
+ *         command TEXT NOT NULL, tty INTEGER NOT NULL, detach INTEGER NOT NULL,
+ *         created INTEGER NOT NULL, exit_code INTEGER)
+ *       one row per exec made through a shim (interactive or detached):
+ *       command is its argv as a JSON array; exit_code is NULL until hyperd
+ *       has read it from the shim's exit file (B/exec/EID/exit, which stays
+ *       the source), then kept. Rows go with their container.
+ *
+ * One connection serves all threads: each call takes the
  * connection's mutex for its statements.
  */
 
@@ -163,3 +172,22 @@ int db_member_get(struct db *db, const char *container, struct db_member *ret);
 int db_member_list(struct db *db, const char *pod, struct db_container **ret, size_t *ret_n);
 int db_member_set_restarts(struct db *db, const char *container, int64_t restarts);
 int db_member_set_stopped(struct db *db, const char *container, bool stopped);
+
+struct db_exec {
+        char *id, *container_id;
+        char *command; /* JSON array */
+        bool tty, detach;
+        int64_t created;
+        int64_t exit_code; /* -1: not known yet */
+};
+
+void db_exec_done(struct db_exec *e);
+void db_exec_free_array(struct db_exec *a, size_t n);
+/* -EEXIST when the id is taken; -ENOENT when there is no such container. */
+int db_exec_add(struct db *db, const struct db_exec *e);
+/* By full id; -ENOENT. */
+int db_exec_get(struct db *db, const char *id, struct db_exec *ret);
+/* A container's execs, oldest first. */
+int db_exec_list(struct db *db, const char *container_id, struct db_exec **ret, size_t *ret_n);
+int db_exec_set_exit(struct db *db, const char *id, int64_t exit_code);
+int db_exec_remove(struct db *db, const char *id);

@@ -44,6 +44,7 @@ static const api_handler http_handlers[_ROUTE_MAX] = {
         [ROUTE_CONTAINER_START] = api_container_start,
         [ROUTE_CONTAINER_ATTACH] = api_container_attach,
         [ROUTE_CONTAINER_RESIZE] = api_container_resize,
+        [ROUTE_CONTAINER_EXECS] = api_container_execs,
         [ROUTE_EXEC_INSPECT] = api_exec_inspect,
         [ROUTE_EXEC_RESIZE] = api_exec_resize,
         [ROUTE_PODS_LIST] = api_pods_list,

@@ -100,6 +100,7 @@ enum MHD_Result api_pod_delete(struct hyperd *hd, struct MHD_Connection *c, stru
 
 /* api-container-ops.c */
 enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
+enum MHD_Result api_container_execs(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_exec_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 enum MHD_Result api_exec_resize(struct hyperd *hd, struct MHD_Connection *c, struct request *req);
 /* An exec with an upgraded connection or "detach": *handled, and its reply; else the plain exec's turn. */

@@ -142,6 +142,21 @@ running
     [ "$(hc pod inspect grow | jq -r '.[0].status, (.[0].containers | length)')" = "running
 1" ]
     [ "$(hc exec grow-main echo still-here)" = still-here ]
+    # An exec -d's row: listed for its container, its exit code there once it has ended, gone with the container.
+    hc exec -d grow-main sh -c 'sleep 0.3; exit 7'
+    run api GET /v1/containers/grow-main/execs
+    [ "${lines[1]}" = 200 ]
+    eid=$(echo "${lines[0]}" | jq -r '.[] | select(.detach) | .id')
+    [ ${#eid} -eq 64 ]
+    [ "$(echo "${lines[0]}" | jq -c '.[] | select(.detach) | [.cmd, .tty, .containerId == "'"$(hc inspect grow-main | jq -r '.[0].id')"'"]')" = '[["sh","-c","sleep 0.3; exit 7"],false,true]' ]
+    for i in $(seq 100); do
+        code=$(api GET "/v1/exec/$eid/json" | head -1 | jq -r .exitCode)
+        [ "$code" != null ] && break
+        sleep 0.1
+    done
+    [ "$code" = 7 ]
+    [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" "SELECT exit_code FROM execs WHERE id = '$eid'")" = 7 ]
+    [ "$(api GET /v1/containers/grow-main/execs | head -1 | jq -r '.[] | select(.id == "'"$eid"'") | "\(.running) \(.exitCode)"')" = "false 7" ]
     # A second pod of the same id, a pod that is not there, and a network of its own in a pod are refused.
     run hc run --podfile "$f"
     [ "$status" -eq 125 ]
@@ -159,6 +174,7 @@ running
     [ "$status" -eq 125 ]
     [[ "$output" == *"pod grow is not running: start it first (hyperctl pod start grow)"* ]]
     [ "$(hc pod rm grow)" = grow ]
+    [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" 'SELECT COUNT(*) FROM execs')" -eq 0 ]
 }
 
 @test "hyperd pods: pod start runs a stopped pod again with its containers, files, network and ports; a running pod is left as it is" {

@@ -105,7 +105,7 @@ api() {
     [[ "$output" == *"Accelerator: "* ]]
     [ "$(stat -c '%a %U' "$HYD_SOCK")" = "660 root" ]
     [ -f "$HYD_ROOT/hyperd/hyperd.db" ]
-    [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" 'SELECT version FROM schema_version')" = 4 ]
+    [ "$(sqlite3 "$HYD_ROOT/hyperd/hyperd.db" 'SELECT version FROM schema_version')" = 5 ]
 }
 
 @test "hyperd: load, images, inspect, tag, save round trip, rmi" {

@@ -237,6 +237,46 @@ static void test_pods(void)
         db_close(db);
 }
 
+/* Execs: a row per exec, its exit code once known, listed per container oldest first, gone with the container. */
+static void test_execs(void)
+{
+        struct db_exec e = { .id = "e1", .container_id = "c0ffee01", .command = "[\"sh\",\"-c\",\"exit 3\"]",
+                             .detach = true, .created = 5 },
+                       got = { .exit_code = -1 }, *a = NULL;
+        struct db *db = NULL;
+        size_t n = 9;
+
+        CHECK(db_open(path, &db, NULL) == 0);
+        CHECK_EQ_INT(db_exec_add(db, &e), -ENOENT); /* no such container */
+        check_add(db, "c0ffee01", "execs-a", 1, 0);
+        CHECK_EQ_INT(db_exec_add(db, &e), 0);
+        CHECK_EQ_INT(db_exec_add(db, &e), -EEXIST);
+        e = (struct db_exec){ .id = "e2", .container_id = "c0ffee01", .command = "[\"true\"]", .tty = true, .created = 6 };
+        CHECK_EQ_INT(db_exec_add(db, &e), 0);
+        CHECK(db_exec_get(db, "e1", &got) == 0);
+        CHECK_STREQ(got.container_id, "c0ffee01");
+        CHECK_STREQ(got.command, "[\"sh\",\"-c\",\"exit 3\"]");
+        CHECK(got.detach && !got.tty && got.created == 5 && got.exit_code == -1);
+        db_exec_done(&got);
+        CHECK_EQ_INT(db_exec_get(db, "e3", &got), -ENOENT);
+        CHECK(db_exec_set_exit(db, "e1", 3) == 0);
+        CHECK(db_exec_get(db, "e1", &got) == 0 && got.exit_code == 3);
+        db_exec_done(&got);
+        CHECK(db_exec_list(db, "c0ffee01", &a, &n) == 0 && n == 2);
+        CHECK_STREQ(a[0].id, "e1");
+        CHECK(a[1].tty && !a[1].detach && a[1].exit_code == -1);
+        db_exec_free_array(a, n);
+        CHECK(db_exec_remove(db, "e2") == 0);
+        CHECK(db_exec_list(db, "c0ffee01", &a, &n) == 0 && n == 1);
+        db_exec_free_array(a, n);
+        /* ON DELETE CASCADE: the container's rows go with it. */
+        CHECK(db_container_remove(db, "c0ffee01") == 0);
+        CHECK_EQ_INT(db_exec_get(db, "e1", &got), -ENOENT);
+        CHECK(db_exec_list(db, "c0ffee01", &a, &n) == 0 && n == 0);
+        free(a);
+        db_close(db);
+}
+
 static void test_newer_refused(void)
 {
         struct db *db = NULL;
@@ -286,6 +326,7 @@ int main(void)
         test_containers();
         test_volumes();
         test_pods();
+        test_execs();
         test_newer_refused();
         test_not_a_database();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

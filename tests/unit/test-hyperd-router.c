@@ -58,6 +58,7 @@ static void test_routes(void)
         check_route("POST", "/v1/containers/web/start", ROUTE_CONTAINER_START, "web");
         check_route("POST", "/v1/containers/web/attach", ROUTE_CONTAINER_ATTACH, "web");
         check_route("POST", "/v1/containers/web/resize", ROUTE_CONTAINER_RESIZE, "web");
+        check_route("GET", "/v1/containers/web/execs", ROUTE_CONTAINER_EXECS, "web");
         check_route("GET", "/v1/exec/0123abcd/json", ROUTE_EXEC_INSPECT, "0123abcd");
         check_route("POST", "/v1/exec/0123abcd/resize", ROUTE_EXEC_RESIZE, "0123abcd");
         check_route("DELETE", "/v1/containers/web", ROUTE_CONTAINER_DELETE, "web");

@@ -101,7 +101,7 @@ api() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"Root: $HYD_ROOT"* ]]
     [[ "$output" == *"Images: 0"* ]]
-    [[ "$output" == *"SchemaVersion: 4"* ]]
+    [[ "$output" == *"SchemaVersion: 5"* ]]
     [[ "$output" == *"Accelerator: "* ]]
     [ "$(stat -c '%a %U' "$HYD_SOCK")" = "660 root" ]
     [ -f "$HYD_ROOT/hyperd/hyperd.db" ]

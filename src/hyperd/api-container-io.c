@@ -595,12 +595,36 @@ static void relay_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, c
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
 
-static bool io_wants_upgrade(struct MHD_Connection *c)
+/* Whether the Connection header's comma-separated tokens have "upgrade" ("x-upgrade" is not it). */
+static bool io_connection_upgrade(const char *conn)
+{
+        while (conn && *conn) {
+                size_t n;
+
+                conn += strspn(conn, " \t,");
+                n = strcspn(conn, ",");
+                while (n > 0 && (conn[n - 1] == ' ' || conn[n - 1] == '\t'))
+                        n--;
+                if (n == 7 && strncasecmp(conn, "upgrade", 7) == 0)
+                        return true;
+                conn += strcspn(conn, ",");
+        }
+        return false;
+}
+
+/*
+ * 1: an upgrade that libmicrohttpd will make (HTTP/1.1, "Connection: upgrade" as a token, "Upgrade: tcp");
+ * 0: none asked for (no Upgrade header); -1: one asked for that would be refused. Checked before anything
+ * is started for it (an exec's shim), so that a refused 101 leaves nothing behind.
+ */
+static int io_wants_upgrade(struct MHD_Connection *c, const struct request *req)
 {
         const char *conn = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION),
                    *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE);
 
-        return conn && up && strcasestr(conn, "upgrade") && strcasecmp(up, "tcp") == 0;
+        if (!up && !io_connection_upgrade(conn))
+                return 0;
+        return req->http_1_1 && up && strcasecmp(up, "tcp") == 0 && io_connection_upgrade(conn) ? 1 : -1;
 }
 
 /* 101 and the relay; on failure r is freed and an error reply queued. */
@@ -619,14 +643,17 @@ static enum MHD_Result io_upgrade(struct MHD_Connection *c, struct relay *r, con
                 MHD_add_response_header(resp, "Hyper-Exec-Id", exec_id);
         ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
         MHD_destroy_response(resp);
+        /* Refused: relay_upgraded() will never run, so the relay (and an exec's shim client) ends here. */
+        if (ret != MHD_YES)
+                relay_free(r);
         return ret;
 }
 
 static enum MHD_Result io_need_upgrade(struct MHD_Connection *c)
 {
         return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
-                                "this route needs an upgraded connection: send \"Connection: Upgrade\" and "
-                                "\"Upgrade: tcp\" (hyperctl attach does)");
+                                "this route needs an upgraded connection: an HTTP/1.1 request with "
+                                "\"Connection: Upgrade\" and \"Upgrade: tcp\" (hyperctl attach sends one)");
 }
 
 enum MHD_Result api_container_attach(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
@@ -643,7 +670,7 @@ enum MHD_Result api_container_attach(struct hyperd *hd, struct MHD_Connection *c
             io_bool(c, "logs", false, &logs) < 0)
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST,
                                         "stream, stdin, stdout, stderr and logs must be 1, true, 0 or false");
-        if (!io_wants_upgrade(c))
+        if (io_wants_upgrade(c, req) != 1)
                 return io_need_upgrade(c);
         if (io_find(hd, c, req->route.ref, &x, &ret) < 0)
                 return ret;
@@ -893,10 +920,14 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
         const char *error = NULL;
         char *serror = NULL, eid[EXEC_ID_LEN + 1];
         struct relay *rl;
-        bool upgrade = io_wants_upgrade(c);
+        int upgrade = io_wants_upgrade(c, req);
         int r, fd;
 
         *handled = false;
+        if (upgrade < 0) {
+                *handled = true;
+                return io_need_upgrade(c);
+        }
         if (exec_parse_body(req, &o, &b, &error) < 0) {
                 exec_body_done(&b);
                 if (!upgrade && !(o && json_object_object_get_ex(o, "detach", NULL)))

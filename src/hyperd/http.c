@@ -196,14 +196,15 @@ static enum MHD_Result http_check_length(struct MHD_Connection *c, struct reques
 }
 
 static enum MHD_Result http_begin(struct hyperd *hd, struct MHD_Connection *c, const char *url, const char *method,
-                                  void **con_cls)
+                                  const char *version, void **con_cls)
 {
         struct request *req = calloc(1, sizeof(*req));
         int r;
 
         if (!req)
                 return MHD_NO;
-        *req = (struct request){ .hd = hd, .upload_fd = -1 };
+        *req = (struct request){ .hd = hd, .upload_fd = -1,
+                                 .http_1_1 = version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 };
         *con_cls = req;
         log_debug("%s %s", method, url);
         r = router_match(method, url, &req->route);
@@ -261,7 +262,7 @@ enum MHD_Result http_handle(void *cls, struct MHD_Connection *c, const char *url
         struct request *req = *con_cls;
 
         if (!req)
-                return http_begin(cls, c, url, method, con_cls);
+                return http_begin(cls, c, url, method, version, con_cls);
         if (*upload_data_size > 0) {
                 if (req->responded) {
                         *upload_data_size = 0;

@@ -46,6 +46,7 @@ struct request {
         uint64_t body_len;
         char *body; /* a JSON body (route.json_body), NUL-terminated */
         bool responded; /* a response was queued before the body */
+        bool http_1_1;  /* the request is HTTP/1.1 (an upgrade needs it) */
 };
 
 /* http.c */

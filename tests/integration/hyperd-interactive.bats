@@ -139,6 +139,20 @@ two" ]
     run hc exec -it e sh < /dev/null
     [ "$status" -eq 125 ]
     [[ "$output" == *"not a TTY"* ]]
+    # An upgrade libmicrohttpd would refuse (HTTP/1.0; a Connection header without the token "upgrade")
+    # is answered 400 before any exec is started, and nothing is left running.
+    execs="$HYD_ROOT/containers/$(hc inspect e | jq -r '.[0].id')/exec"
+    before=$(ls "$execs" | sort)
+    run api POST /v1/containers/e/exec --http1.0 -H "Connection: Upgrade" -H "Upgrade: tcp" \
+        -H "Content-Type: application/json" -d '{"cmd": ["sleep", "600"]}'
+    [ "${lines[-1]}" = 400 ]
+    [[ "$output" == *"an HTTP/1.1 request with"* ]]
+    run api POST /v1/containers/e/exec -H "Connection: x-upgrade" -H "Upgrade: tcp" \
+        -H "Content-Type: application/json" -d '{"cmd": ["sleep", "600"]}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST "/v1/containers/e/attach?stream=1" -H "Connection: keep-alive, x-upgrade" -H "Upgrade: tcp"
+    [ "${lines[-1]}" = 400 ]
+    [ -z "$(comm -13 <(echo "$before") <(ls "$execs" | sort))" ]
 }
 
 @test "hyperd interactive: attach sees new output and the exit code; logs -f ends with the container; logs -t" {

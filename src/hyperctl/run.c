@@ -213,8 +213,11 @@ static struct json_object *run_body(const struct run_opts *o, int argc, char **a
         }
         if (o->pod)
                 json_object_object_add(b, "pod", json_object_new_string(o->pod));
-        /* In the foreground hyperctl removes it itself, after printing its output; detached, hyperd does. */
-        if (o->detach && o->rm)
+        /*
+         * hyperd removes it once it has ended (and, in the foreground, hyperctl has its exit code): also after a
+         * detach (ctrl-p ctrl-q) or a hyperctl that is gone. In the foreground hyperctl removes it too.
+         */
+        if (o->rm)
                 json_object_object_add(b, "rm", json_object_new_boolean(true));
         return b;
 }
@@ -228,12 +231,28 @@ static int run_start(void *userdata)
         return hc_call_json("POST", path, NULL, NULL);
 }
 
+/* DELETE path; a container hyperd removed already (404) is no failure. */
+static int run_remove(const char *path)
+{
+        struct hc_call call = {.method = "DELETE", .path = path};
+        struct hc_reply reply;
+        int r;
+
+        r = hc_request(&call, &reply);
+        if (r != 0)
+                return r;
+        if (reply.status != 404 && (reply.status < 200 || reply.status > 299))
+                r = hc_reply_fail(&reply);
+        hc_reply_done(&reply);
+        return r;
+}
+
 int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, bool rm)
 {
         _cleanup_(json_object_putp) struct json_object *w = NULL;
         _cleanup_free_ char *attach = hc_container_path(id, "attach"), *query = NULL,
                             *resize = hc_container_path(id, "resize"), *wait = hc_container_path(id, "wait"),
-                            *del = hc_container_path(id, NULL);
+                            *del = hc_container_path(id, NULL), *force_del = NULL;
         struct hc_stream_opts so = {.tty = tty, .stdin = interactive, .detach_keys = tty && interactive,
                                     .resize_path = tty ? resize : NULL, .on_attached = start ? run_start : NULL,
                                     .userdata = (void *)id};
@@ -241,11 +260,16 @@ int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, b
         int fd, r;
 
         if (!attach || !resize || !wait || !del ||
-            asprintf(&query, "%s?stream=1&stdin=%d&stdout=1&stderr=1", attach, interactive) < 0)
+            asprintf(&query, "%s?stream=1&stdin=%d&stdout=1&stderr=1", attach, interactive) < 0 ||
+            asprintf(&force_del, "%s?force=1", del) < 0)
                 return hc_error("out of memory");
         r = hc_upgrade(query, NULL, &fd, NULL);
-        if (r != 0)
+        if (r != 0) {
+                /* Made for this run and never started: --rm leaves nothing. */
+                if (rm)
+                        run_remove(force_del);
                 return r;
+        }
         r = hc_stream(fd, &so);
         close(fd);
         if (r == HC_STREAM_DETACHED) {
@@ -255,7 +279,7 @@ int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, b
         }
         if (r != 0) {
                 if (rm)
-                        hc_call_json("DELETE", del, NULL, NULL);
+                        run_remove(force_del);
                 return start ? RUN_EXIT_DAEMON : r;
         }
         r = hc_call_json("POST", wait, NULL, &w);
@@ -263,7 +287,7 @@ int hc_attach_and_wait(const char *id, bool tty, bool interactive, bool start, b
                 return r;
         if (json_get_int(w, "exitCode", 0, 255, &code) < 0)
                 code = 1;
-        if (rm && hc_call_json("DELETE", del, NULL, NULL) != 0)
+        if (rm && run_remove(del) != 0)
                 return HC_EXIT_FAILURE;
         return (int)code;
 }

@@ -31,6 +31,7 @@
 #include "hyperd.h"
 #include "json-util.h"
 #include "log.h"
+#include "pods.h"
 #include "shim-proto.h"
 
 #define LOGS_MAX_TAIL   1000000
@@ -462,13 +463,21 @@ enum MHD_Result api_container_logs(struct hyperd *hd, struct MHD_Connection *c, 
 
 struct relay {
         int shim;
+        char *held; /* the container held from the exit watcher while attached, or NULL */
         bool tty, stdin_; /* the client's input goes to the process */
         struct log_reader lr; /* logs=1: the log first; lr.fd -1 otherwise */
         bool stream;
 };
 
+/* Once a client's attach ends, it may ask for the exit code before an autoRemove container goes. */
+#define RELAY_HOLD_AFTER_MS 5000
+
 static void relay_free(struct relay *r)
 {
+        if (r->held) {
+                watcher_release_after(r->held, RELAY_HOLD_AFTER_MS);
+                free(r->held);
+        }
         safe_close(r->shim);
         safe_close(r->lr.fd);
         buf_free(&r->lr.carry);
@@ -687,6 +696,19 @@ enum MHD_Result api_container_attach(struct hyperd *hd, struct MHD_Connection *c
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "%s", error ? error : "cannot read the log");
         }
         r->lr.streams = (out ? SHIM_STDOUT : 0) | (err ? SHIM_STDERR : 0);
+        if (stream && x.ct.auto_remove) {
+                /*
+                 * A foreground run --rm: the watcher removes it once ended, but not before its client, whose
+                 * stream ends with the output, has asked for the exit code (wait holds it from then on).
+                 */
+                r->held = strdup(x.ct.id);
+                if (!r->held) {
+                        relay_free(r);
+                        io_ct_done(&x);
+                        return MHD_NO;
+                }
+                watcher_hold(r->held);
+        }
         if (stream) {
                 /* The shim's hello comes before the 101: what the container writes from now on is ours. */
                 r->shim = container_shim_attach(x.bundle, flags);

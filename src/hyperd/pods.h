@@ -71,3 +71,5 @@ void watcher_stop(void);
 /* A client waits for the container: the watcher leaves it alone until released. */
 void watcher_hold(const char *id);
 void watcher_release(const char *id);
+/* The same, ms from now: an attach's client has that long to ask for the exit code (POST .../wait). */
+void watcher_release_after(const char *id, int ms);

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "log.h"
@@ -34,8 +35,9 @@ static pthread_cond_t watch_cond = PTHREAD_COND_INITIALIZER;
 static bool watch_quit;
 static bool watch_running;
 static pthread_t watch_thread;
-/* Ids that clients wait for, with repeats (two clients, two entries). */
+/* Ids that clients wait for, with repeats (two clients, two entries); each until a time, or 0: until released. */
 static char *watch_held[WATCH_MAX_HELD];
+static int64_t watch_held_until[WATCH_MAX_HELD];
 
 /* The containers restarted lately (the watcher's thread only); in memory: a new hyperd starts afresh. */
 struct watch_backoff {
@@ -97,30 +99,60 @@ void watcher_hold(const char *id)
         for (size_t i = 0; i < WATCH_MAX_HELD; i++)
                 if (!watch_held[i]) {
                         watch_held[i] = strdup(id);
+                        watch_held_until[i] = 0;
                         break;
                 }
         pthread_mutex_unlock(&watch_lock);
 }
 
+/* An entry of id held until released (not one already on its way out). */
+static ssize_t watch_find_held_locked(const char *id)
+{
+        for (size_t i = 0; i < WATCH_MAX_HELD; i++)
+                if (watch_held[i] && watch_held_until[i] == 0 && strcmp(watch_held[i], id) == 0)
+                        return (ssize_t)i;
+        return -1;
+}
+
 void watcher_release(const char *id)
 {
+        ssize_t i;
+
         pthread_mutex_lock(&watch_lock);
-        for (size_t i = 0; i < WATCH_MAX_HELD; i++)
-                if (watch_held[i] && strcmp(watch_held[i], id) == 0) {
-                        free(watch_held[i]);
-                        watch_held[i] = NULL;
-                        break;
-                }
+        i = watch_find_held_locked(id);
+        if (i >= 0) {
+                free(watch_held[i]);
+                watch_held[i] = NULL;
+        }
+        pthread_mutex_unlock(&watch_lock);
+}
+
+void watcher_release_after(const char *id, int ms)
+{
+        ssize_t i;
+
+        pthread_mutex_lock(&watch_lock);
+        i = watch_find_held_locked(id);
+        if (i >= 0)
+                watch_held_until[i] = watch_now_ms() + MAX(ms, 1);
         pthread_mutex_unlock(&watch_lock);
 }
 
 static bool watch_is_held(const char *id)
 {
+        int64_t now = watch_now_ms();
         bool held = false;
 
         pthread_mutex_lock(&watch_lock);
-        for (size_t i = 0; i < WATCH_MAX_HELD && !held; i++)
-                held = watch_held[i] && strcmp(watch_held[i], id) == 0;
+        for (size_t i = 0; i < WATCH_MAX_HELD; i++) {
+                if (!watch_held[i])
+                        continue;
+                if (watch_held_until[i] != 0 && now >= watch_held_until[i]) {
+                        free(watch_held[i]);
+                        watch_held[i] = NULL;
+                } else if (strcmp(watch_held[i], id) == 0)
+                        held = true;
+        }
         pthread_mutex_unlock(&watch_lock);
         return held;
 }

@@ -51,14 +51,21 @@ hct_script() {
     [[ "$output" == *"30 100"* ]]
     [ -z "$(hc ps -a -q)" ]
     # ctrl-p ctrl-q detaches and leaves it running; attach comes back to it, with stdin and the tty.
-    hct_script $'\x10\x11' run -it --name dk "$IMG" sh
+    # With --rm, hyperd removes it once it has ended, after the attached client has had the exit code.
+    hct_script $'\x10\x11' run -it --rm --name dk "$IMG" sh
     [ "$status" -eq 0 ]
     [[ "$output" == *"detached from"* ]]
-    [ "$(hc inspect dk | jq -r '.[0].status')" = running ]
+    [ "$(hc inspect dk | jq -r '.[0].status, .[0].autoRemove')" = "running
+true" ]
     hct_script $'echo back-$((3*3))\nexit 9' attach dk
     [ "$status" -eq 9 ]
     [[ "$output" == *back-9* ]]
-    hc rm dk
+    for i in $(seq 150); do
+        hc inspect dk > /dev/null 2>&1 || break
+        sleep 0.1
+    done
+    run hc inspect dk
+    [ "$status" -ne 0 ]
     # -t without a terminal on stdin is refused with what to do, and makes nothing.
     run hc run -it "$IMG" sh < /dev/null
     [ "$status" -eq 125 ]

@@ -743,34 +743,39 @@ struct json_object *pod_json(struct hyperd *hd, const struct db_pod *p)
         return TAKE_PTR(o);
 }
 
-/* Whether path is a mount point in our namespace (mountinfo's fifth field). */
-static bool pod_is_mount_point(const char *path)
+/*
+ * Whether path is the root of a mount in our namespace: the kernel's STATX_ATTR_MOUNT_ROOT, else a mount id
+ * (or, on old kernels, a device) other than its parent's. Asked of the folder itself, not of a string
+ * compared with mountinfo (which a trailing slash, a symlink or an escaped space would miss).
+ */
+static int pod_is_mount_point(const char *path)
 {
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0, plen = strlen(path);
-        bool found = false;
-        FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_free_ char *parent = NULL;
+        struct statx a, b;
 
-        if (!f)
-                return false;
-        while (!found && getline(&line, &size, f) > 0) {
-                char *p = line;
-
-                for (int i = 0; i < 4 && p; i++) {
-                        p = strchr(p, ' ');
-                        p = p ? p + 1 : NULL;
-                }
-                found = p && strncmp(p, path, plen) == 0 && p[plen] == ' ';
-        }
-        fclose(f);
-        return found;
+        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_MNT_ID, &a) < 0)
+                return -errno;
+        if (a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+                return !!(a.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+        if (asprintf(&parent, "%s/..", path) < 0)
+                return -ENOMEM;
+        if (statx(AT_FDCWD, parent, AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_MNT_ID, &b) < 0)
+                return -errno;
+        if ((a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID))
+                return a.stx_mnt_id != b.stx_mnt_id;
+        return a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor;
 }
 
+/* ROOT/rootfs, with the root's symlinks and slashes resolved (it is made when missing). */
 static char *pod_rootfs_dir(struct hyperd *hd)
 {
-        char *p;
+        _cleanup_free_ char *p = NULL;
 
-        return asprintf(&p, "%s/rootfs", hd->config->root) < 0 ? NULL : p;
+        if (asprintf(&p, "%s/rootfs", hd->config->root) < 0)
+                return NULL;
+        if (mkdir_p(p, 0700) < 0)
+                return NULL;
+        return realpath(p, NULL);
 }
 
 int pod_rootfs_share(struct hyperd *hd)
@@ -779,11 +784,12 @@ int pod_rootfs_share(struct hyperd *hd)
         int r;
 
         if (!dir)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0700);
+                return log_error_errno(errno > 0 ? -errno : -ENOMEM, "cannot make %s/rootfs", hd->config->root);
+        r = pod_is_mount_point(dir);
         if (r < 0)
-                return log_error_errno(r, "cannot make %s", dir);
-        if (!pod_is_mount_point(dir) && mount(dir, dir, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(r, "cannot tell whether %s is a mount point", dir);
+        /* Recursive: bound while containers run (after a kill -9 of hyperd), their overlays stay seen. */
+        if (r == 0 && mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return log_error_errno(-errno, "cannot bind %s on itself", dir);
         if (mount(NULL, dir, NULL, MS_SHARED, NULL) < 0)
                 return log_error_errno(-errno, "cannot make %s a shared mount", dir);
@@ -802,6 +808,6 @@ void pod_rootfs_unshare(struct hyperd *hd)
                 db_pod_free_array(ps, np);
                 return;
         }
-        if (pod_is_mount_point(dir) && umount2(dir, MNT_DETACH) < 0)
+        if (pod_is_mount_point(dir) > 0 && umount2(dir, MNT_DETACH) < 0)
                 log_warning_errno(-errno, "cannot unmount %s", dir);
 }

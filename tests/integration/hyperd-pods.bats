@@ -370,7 +370,11 @@ $n" ]
     done
     for p in p1 p2 p3; do wait_log "$p-c" ready; done
     hyc_stop KILL
+    # ROOT/rootfs is bound on itself once, however the root is spelt ("ROOT/" here): no bind more per start.
+    HYD_ROOT=$HYD_ROOT/ hyc_start
+    hyc_stop KILL
     hyc_start
+    [ "$(awk -v m="$HYD_ROOT/rootfs" '$5 == m' /proc/self/mountinfo | wc -l)" -eq 1 ]
     run hc pod ls -q
     [ "$(echo "$output" | sort | tr '\n' ' ')" = "p1 p2 p3 " ]
     for p in p1 p2 p3; do

@@ -372,6 +372,9 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
                 watcher_release(id);
                 return r;
         }
+        /* A pod's member is made (and on failure removed) under the pods' lock: a pod rm waits for it. */
+        if (run->pod)
+                pods_lock();
         r = create_all(hd, s, run, ic, id, image_id, &cv, ret_error);
         if (r >= 0 && start)
                 r = container_start(hd, id, ret_error);
@@ -379,10 +382,12 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
                 log_warning("container %s: %s; removing what was made", id, ret_error && *ret_error ? *ret_error : "");
                 container_remove(hd, id, NULL);
                 container_volumes_forget(hd, &cv);
-                watcher_release(id);
-                return r;
         }
+        if (run->pod)
+                pods_unlock();
         watcher_release(id);
+        if (r < 0)
+                return r;
         log_info("container %s (%s) %s from %s", id, run->name ? run->name : "", start ? "started" : "created",
                  run->image);
         *ret_id = strdup(id);

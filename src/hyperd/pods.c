@@ -528,7 +528,9 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
         r = pod_start_all(hd, spec, sandbox, ret_error);
         if (r < 0) {
                 log_warning("pod %s: %s; removing what was made", spec->id, ret_error && *ret_error ? *ret_error : "");
+                pods_lock();
                 pod_remove(hd, &p, NULL);
+                pods_unlock();
                 return r;
         }
         log_info("pod %s started (%zu containers)", spec->id, spec->n_containers);

@@ -248,7 +248,19 @@ int container_start(struct hyperd *hd, const char *id, char **ret_error)
         return r;
 }
 
+static int runv_start(struct hyperd *hd, const char *id, bool reattach, char **ret_error);
+
 int container_runv_start(struct hyperd *hd, const char *id, char **ret_error)
+{
+        return runv_start(hd, id, false, ret_error);
+}
+
+int container_runv_start_reattach(struct hyperd *hd, const char *id, char **ret_error)
+{
+        return runv_start(hd, id, true, ret_error);
+}
+
+static int runv_start(struct hyperd *hd, const char *id, bool reattach, char **ret_error)
 {
         /* A pod's sandbox, or a pod's container started again: a terminal and stdin as it was made with. */
         _cleanup_free_ char *bundle = container_bundle(hd, id, NULL);
@@ -261,6 +273,9 @@ int container_runv_start(struct hyperd *hd, const char *id, char **ret_error)
         /* The shim of its last run unlinks its socket as it ends: it must be gone before a new one binds. */
         container_shims_wait(bundle, 5000);
         r = create_runv_create(hd, &run, id, ret_error);
+        /* A new VM has none of the disks the container had hot-plugged: again before its process starts. */
+        if (r >= 0 && reattach)
+                r = container_blocks_reattach(hd, id, ret_error);
         return r < 0 ? r : container_start(hd, id, ret_error);
 }
 

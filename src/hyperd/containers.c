@@ -238,7 +238,19 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
         return db_container_remove(hd->db, id);
 }
 
+static int ct_restart(struct hyperd *hd, const char *id, bool reattach, char **ret_error);
+
 int container_restart(struct hyperd *hd, const char *id, char **ret_error)
+{
+        return ct_restart(hd, id, false, ret_error);
+}
+
+int container_restart_reattach(struct hyperd *hd, const char *id, char **ret_error)
+{
+        return ct_restart(hd, id, true, ret_error);
+}
+
+static int ct_restart(struct hyperd *hd, const char *id, bool reattach, char **ret_error)
 {
         char *args[] = {(char *)"delete", (char *)"--force", (char *)id, NULL};
         struct runv_result res;
@@ -249,5 +261,7 @@ int container_restart(struct hyperd *hd, const char *id, char **ret_error)
                 r = ct_error(ret_error, -EIO, "cannot delete container %s: %s", id,
                              runv_result_message(&res) ? runv_result_message(&res) : "runv delete failed");
         runv_result_done(&res);
-        return r < 0 ? r : container_runv_start(hd, id, ret_error);
+        if (r < 0)
+                return r;
+        return reattach ? container_runv_start_reattach(hd, id, ret_error) : container_runv_start(hd, id, ret_error);
 }

@@ -53,8 +53,12 @@ int container_start(struct hyperd *hd, const char *id, char **ret_error);
 
 /* runv create (stdio on the bundle's log) and runv start of a container whose bundle is made. */
 int container_runv_start(struct hyperd *hd, const char *id, char **ret_error);
+/* The same in a new VM: the container's recorded block volumes are hot-plugged again between create and start. */
+int container_runv_start_reattach(struct hyperd *hd, const char *id, char **ret_error);
 /* A stopped container started again from its bundle (runv delete, create, start): the restart policy's. */
 int container_restart(struct hyperd *hd, const char *id, char **ret_error);
+/* container_restart() of a pod's container in the pod's new VM (pod start): its block volumes again too. */
+int container_restart_reattach(struct hyperd *hd, const char *id, char **ret_error);
 
 /* container-net.c: the container's network namespace, veth and published ports on hyperd's bridge. */
 #define CONTAINER_NET_POD_ID_LEN 32

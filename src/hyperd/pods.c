@@ -641,7 +641,7 @@ int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error)
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = pod_rejoin(hd, a[i].id, &join, ret_error);
                 if (r >= 0)
-                        r = container_restart(hd, a[i].id, ret_error);
+                        r = container_restart_reattach(hd, a[i].id, ret_error);
                 if (r >= 0) {
                         db_member_set_stopped(hd->db, a[i].id, false);
                         db_member_set_restarts(hd->db, a[i].id, 0);

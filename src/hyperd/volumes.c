@@ -475,6 +475,24 @@ int container_block_attach(struct hyperd *hd, const char *id, const char *file, 
         return 0;
 }
 
+int container_blocks_reattach(struct hyperd *hd, const char *id, char **ret_error)
+{
+        struct db_container_volume *a = NULL;
+        size_t n = 0;
+        int r = db_container_volumes(hd->db, id, NULL, NULL, &a, &n);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (strcmp(a[i].kind, "block") != 0)
+                        continue;
+                r = vol_runv_mount(hd, id, a[i].source, a[i].destination, a[i].format ? a[i].format : "raw",
+                                   a[i].readonly, ret_error);
+                if (r >= 0)
+                        log_info("container %s: %s attached again at %s", id, a[i].source, a[i].destination);
+        }
+        db_container_volume_free_array(a, n);
+        return r;
+}
+
 struct json_object *container_volumes_json(struct hyperd *hd, const char *id)
 {
         struct json_object *arr = json_object_new_array();

@@ -77,5 +77,10 @@ int container_block_attach(struct hyperd *hd, const char *id, const char *file, 
  */
 int container_block_detach(struct hyperd *hd, const char *id, const char *destination, bool live,
                            char **ret_error);
+/*
+ * The container's recorded block volumes hot-plugged again into a new VM
+ * (a pod started again), between its runv create and start.
+ */
+int container_blocks_reattach(struct hyperd *hd, const char *id, char **ret_error);
 /* The container's volumes as JSON, for inspect. */
 struct json_object *container_volumes_json(struct hyperd *hd, const char *id);

@@ -250,7 +250,7 @@ run" ]
         "containers": [
           {"name": "writer", "image": "localhost/hyc/busybox",
            "volumes": [{"volume": "shared", "path": "/out"}, {"volume": "disk", "path": "/disk"}],
-           "command": ["sh", "-c", "echo from-writer > /out/note; echo on-disk > /disk/d; sync; echo wrote; sleep 600"]},
+           "command": ["sh", "-c", "echo from-writer > /out/note; echo on-disk >> /disk/d; sync; echo wrote; sleep 600"]},
           {"name": "reader", "image": "localhost/hyc/busybox",
            "volumes": [{"volume": "shared", "path": "/in", "readonly": true}],
            "command": ["sh", "-c", "until [ -e /in/note ]; do sleep 0.2; done; cat /in/note; sleep 600"]}]}')
@@ -266,11 +266,20 @@ run" ]
     [ "$(hc inspect vols-reader | jq -r '.[0].volumes[] | select(.source == "podvol-shared") | .type, .destination, .readonly')" = "volume
 /in
 true" ]
+    # Started again in a new VM: the disk is hot-plugged again, the same image (two lines now), the volume shared.
+    [ "$(hc pod stop -t 1 vols)" = vols ]
+    [ "$(hc pod start vols)" = vols ]
+    wait_lines vols-writer wrote 2
+    [[ "$(hc exec vols-writer grep " /disk " /proc/mounts)" == *"/disk ext4 rw"* ]]
+    [ "$(hc exec vols-writer cat /disk/d)" = "on-disk
+on-disk" ]
+    [ "$(hc exec vols-reader cat /in/note)" = from-writer ]
     [ "$(hc pod rm -f vols)" = vols ]
     # The named volume outlives the pod, as Docker's do; the disk image holds what was written.
     [ "$(hc volume ls -q)" = podvol-shared ]
     [ "$(hc volume rm podvol-shared)" = podvol-shared ]
-    [ "$(debugfs -R "cat /d" "$HYI_DIR/pdisk.img" 2>/dev/null)" = on-disk ]
+    [ "$(debugfs -R "cat /d" "$HYI_DIR/pdisk.img" 2>/dev/null)" = "on-disk
+on-disk" ]
     # Refused before anything is made: a disk image for two containers, a file that is no disk image.
     f=$(podfile twice '{"id": "twice", "volumes": [{"name": "disk", "driver": "raw", "source": "'"$HYI_DIR/pdisk.img"'"}],
         "containers": [{"name": "a", "image": "localhost/hyc/busybox", "volumes": [{"volume": "disk", "path": "/d"}]},

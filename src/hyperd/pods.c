@@ -30,6 +30,7 @@
 #include "log.h"
 #include "pods.h"
 #include "volume-spec.h"
+#include "volumes.h"
 
 #define POD_PAUSE_NAME     "hyper-pause"
 #define POD_HOST_RESOLV    "/etc/resolv.conf"
@@ -154,6 +155,30 @@ static char *pod_container_name(const char *pod, const char *name)
         return asprintf(&s, "%s-%s", pod, name) < 0 ? NULL : s;
 }
 
+/* A disk image is in one VM at a time: one a container has attached already is refused before anything is made. */
+static int pod_check_block_free(struct hyperd *hd, size_t i, const char *source, char **ret_error)
+{
+        _cleanup_free_ char *path = realpath(source, NULL);
+        struct db_container_volume *a = NULL;
+        struct db_container c = {0};
+        size_t n = 0;
+        int r;
+
+        if (!path)
+                return pod_error(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, source);
+        r = db_container_volumes(hd->db, NULL, "block", path, &a, &n);
+        if (r >= 0 && n > 0) {
+                bool named = db_container_get(hd->db, a[0].container_id, &c) >= 0;
+
+                r = pod_error(ret_error, -EBUSY, "volumes[%zu]: the disk image %s is attached to %s already: one VM "
+                              "at a time", i, path, named ? c.name : a[0].container_id);
+                if (named)
+                        db_container_done(&c);
+        }
+        db_container_volume_free_array(a, n);
+        return r;
+}
+
 /* What hyperd does not do with a pod file the parser accepts, refused before anything is made. */
 static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, char **ret_error)
 {
@@ -180,6 +205,7 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
                 const char *format;
                 size_t users = 0;
                 ssize_t len;
+                int r;
 
                 if (v->driver == POD_VOLUME_NAMED) {
                         if (!volume_name_valid(v->source))
@@ -220,6 +246,9 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
                                          "name ending in .qcow2; a raw one holds a file system or ends in .img or "
                                          ".raw)",
                                          i, v->source, pod_volume_driver_to_string(v->driver));
+                r = pod_check_block_free(hd, i, v->source, ret_error);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -497,8 +526,33 @@ static int pod_start_all(struct hyperd *hd, const struct pod_spec *spec, const c
         return r;
 }
 
+/* The named volumes of the pod file that do not exist yet: those pod_create() makes, and removes if it fails. */
+static int pod_new_volumes(struct hyperd *hd, const struct pod_spec *spec, char ***ret)
+{
+        _cleanup_(strv_freep) char **v = calloc(spec->n_volumes + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < spec->n_volumes; i++) {
+                struct db_volume dv = {0};
+
+                if (spec->volumes[i].driver != POD_VOLUME_NAMED)
+                        continue;
+                if (db_volume_get(hd->db, spec->volumes[i].source, &dv) >= 0) {
+                        free(dv.name);
+                        continue;
+                }
+                if (!(v[n++] = strdup(spec->volumes[i].source)))
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
 int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, char **ret_error)
 {
+        _cleanup_(strv_freep) char **made = NULL;
         _cleanup_(pod_spec_freep) struct pod_spec *spec = NULL;
         _cleanup_free_ char *canonical = NULL;
         char sandbox[CONTAINER_ID_LEN + 1];
@@ -525,12 +579,17 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
                 return pod_error(ret_error, r, "a pod named \"%s\" already exists", spec->id);
         if (r < 0)
                 return r;
-        r = pod_start_all(hd, spec, sandbox, ret_error);
+        r = pod_new_volumes(hd, spec, &made);
+        if (r >= 0)
+                r = pod_start_all(hd, spec, sandbox, ret_error);
         if (r < 0) {
                 log_warning("pod %s: %s; removing what was made", spec->id, ret_error && *ret_error ? *ret_error : "");
                 pods_lock();
                 pod_remove(hd, &p, NULL);
                 pods_unlock();
+                /* The named volumes the pod made go too (one a container took up meanwhile stays: -EBUSY). */
+                for (size_t i = 0; made && made[i]; i++)
+                        volume_remove(hd, made[i], NULL);
                 return r;
         }
         log_info("pod %s started (%zu containers)", spec->id, spec->n_containers);

@@ -293,6 +293,29 @@ on-disk" ]
     run hc run --podfile "$f"
     [ "$status" -eq 125 ]
     [[ "$output" == *"is not a qcow2 disk image"* ]]
+    # A disk image another container has is refused before anything is made.
+    hc run -d --network none --name holder -v "$HYI_DIR/pdisk.img:/d" "$IMG" sleep 600
+    f=$(podfile taken '{"id": "taken", "volumes": [{"name": "disk", "driver": "raw", "source": "'"$HYI_DIR/pdisk.img"'"},
+          {"name": "v", "driver": "named", "source": "podvol-taken"}],
+        "containers": [{"name": "a", "image": "localhost/hyc/busybox", "volumes": [{"volume": "v", "path": "/v"}]},
+                       {"name": "b", "image": "localhost/hyc/busybox", "volumes": [{"volume": "disk", "path": "/d"}]}]}')
+    run hc run --podfile "$f"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"volumes[0]: the disk image $HYI_DIR/pdisk.img is attached to holder already: one VM at a time"* ]]
+    [ "$(hc rm -f holder)" = holder ]
+    # A pod that fails part way removes the named volumes it made, not one that was there before.
+    [ "$(hc volume create podvol-old)" = podvol-old ]
+    f=$(podfile half '{"id": "half", "volumes": [{"name": "n", "driver": "named", "source": "podvol-half"},
+          {"name": "o", "driver": "named", "source": "podvol-old"}],
+        "containers": [{"name": "a", "image": "localhost/hyc/busybox", "volumes": [{"volume": "n", "path": "/n"}, {"volume": "o", "path": "/o"}],
+                        "command": ["sleep", "600"]},
+                       {"name": "b", "image": "localhost/hyc/busybox", "user": "nosuchuser"}]}')
+    run hc run --podfile "$f"
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"nosuchuser"* ]]
+    [ -z "$(hc pod ls -q)" ]
+    [ "$(hc volume ls -q)" = podvol-old ]
+    [ "$(hc volume rm podvol-old)" = podvol-old ]
     [ -z "$(hc pod ls -q)" ]
     [ -z "$(hc ps -a -q)" ]
     [ -z "$(hc volume ls -q)" ]

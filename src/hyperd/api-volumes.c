@@ -47,7 +47,7 @@ static int volumes_random_name(char ret[65])
 
 enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
 {
-        _cleanup_(json_object_putp) struct json_object *body = NULL;
+        _cleanup_(json_object_putp) struct json_object *body = NULL, *reply = NULL;
         const char *name = NULL;
         char random_name[65];
         struct db_volume v;
@@ -78,9 +78,10 @@ enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, 
                 r = db_volume_get(hd->db, name, &v);
         if (r < 0)
                 return http_reply_errno(c, r, error, "cannot make the volume");
-        body = volume_json(hd, &v);
+        /* Not into body: name points into it (a reply put there leaked the request's object). */
+        reply = volume_json(hd, &v);
         free(v.name);
-        return body ? http_reply_json(c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, body) : MHD_NO;
+        return reply ? http_reply_json(c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, reply) : MHD_NO;
 }
 
 enum MHD_Result api_volume_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req)

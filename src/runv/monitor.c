@@ -310,16 +310,23 @@ static const char *monitor_exec_request(struct monitor *m, int fd, struct json_o
         }
         if (n_fds != (p->terminal ? 1u : 3u))
                 return p->terminal ? "exec with a terminal takes one pty" : "exec takes three stdio fds";
-        proc = &m->procs[m->n_procs];
+        /*
+         * Known before the guest is asked: a short process's EXIT comes in
+         * the same read as the EXEC's reply, and the agent hands it to
+         * monitor_on_exit() while the call still runs. Unknown then, the
+         * status was dropped and the client waited for it forever. Nothing
+         * else adds or reaps a process while the call runs (watches wait).
+         */
+        proc = &m->procs[m->n_procs++];
         *proc = (struct monitor_proc){ .id = m->next_process++, .container = container, .conn = fd,
                                        .peer = monitor_peer_pid(fd) };
         r = monitor_exec(m, container, proc->id, p, fds[0], fds[0 + !p->terminal], p->terminal ? -1 : fds[2],
                          &proc->stdio, &err);
         if (r < 0) {
+                m->n_procs--;
                 snprintf(msg, sizeof(msg), "%s", err ? err : strerror(-r));
                 return msg;
         }
-        m->n_procs++;
         return NULL;
 }
 

@@ -56,6 +56,11 @@ struct agent_watch {
         bool deferred; /* disarmed while a call waited for its reply */
 };
 
+struct agent_exit {
+        uint32_t process;
+        int status;
+};
+
 struct agent {
         int ctl_fd;
         int stream_fd;
@@ -76,7 +81,9 @@ struct agent {
         size_t n_watches;
         uint32_t wait_id;
         bool have_reply;
-        bool in_call; /* agent_call() runs the loop: watches wait */
+        bool in_call; /* agent_call() runs the loop: watches and exits wait */
+        struct agent_exit *held_exits; /* EXITs that came while a call ran, oldest first */
+        size_t n_held_exits;
         struct json_object *reply;
         char *reply_error;
         agent_exit_fn on_exit;
@@ -193,6 +200,7 @@ void agent_free(struct agent *a)
         buf_free(&a->stream_out);
         json_object_put(a->reply);
         free(a->reply_error);
+        free(a->held_exits);
         free(a->error);
         free(a);
 }
@@ -610,9 +618,40 @@ static int agent_on_exit_event(struct agent *a, struct json_object *body)
         code = json_object_get_int64(status);
         if (pid <= 0 || pid > UINT32_MAX || code < 0 || code > 255)
                 return agent_fail(a, "guest sent an EXIT with values out of range");
-        if (a->on_exit)
-                a->on_exit(a, (uint32_t)pid, (int)code, a->exit_userdata);
+        if (!a->on_exit)
+                return 0;
+        if (a->in_call) {
+                /*
+                 * A short process's EXIT comes in the same read as the reply
+                 * that started it: its caller learns of the process only once
+                 * the call returns. It is held until then, as watches are.
+                 */
+                struct agent_exit *e = reallocarray(a->held_exits, a->n_held_exits + 1, sizeof(*e));
+                if (!e)
+                        return -ENOMEM;
+                a->held_exits = e;
+                a->held_exits[a->n_held_exits++] = (struct agent_exit){ (uint32_t)pid, (int)code };
+                return 0;
+        }
+        a->on_exit(a, (uint32_t)pid, (int)code, a->exit_userdata);
         return 0;
+}
+
+/* The EXITs held while a call ran, handed out in the order they came; true when there were any. */
+static bool agent_deliver_held_exits(struct agent *a)
+{
+        _cleanup_free_ struct agent_exit *held = NULL;
+        size_t n = a->n_held_exits;
+
+        if (n == 0 || a->in_call)
+                return false;
+        /* Taken first: a handler that made a call would hold new ones of its own. */
+        held = TAKE_PTR(a->held_exits);
+        a->n_held_exits = 0;
+        for (size_t i = 0; i < n; i++)
+                if (a->on_exit)
+                        a->on_exit(a, held[i].process, held[i].status, a->exit_userdata);
+        return true;
 }
 
 static int agent_on_ctl_frame(struct agent *a, const struct hyper_agent_header *h, const uint8_t *p)
@@ -736,6 +775,9 @@ int agent_process(struct agent *a, int timeout_ms)
 
         if (a->error)
                 return -EPROTO;
+        /* Held exits are news for the caller: it hears of them before anything waits. */
+        if (agent_deliver_held_exits(a))
+                timeout_ms = 0;
         ready = agent_pump_unpollable(a, &r);
         if (r < 0)
                 return r;

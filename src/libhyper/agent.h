@@ -36,13 +36,22 @@ int agent_new(int ctl_fd, int stream_fd, struct agent **ret);
 void agent_free(struct agent *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct agent *, agent_free)
 
-/* A pollable fd that is readable whenever agent_process() has work. */
+/*
+ * A pollable fd that is readable whenever agent_process() has work, except
+ * EXITs held during an agent_call(): call agent_process() once after a call.
+ */
 int agent_fd(struct agent *a);
 /* Handles whatever is ready, waiting up to timeout_ms (-1: forever) for something. */
 int agent_process(struct agent *a, int timeout_ms);
 /* Why the connection broke, or NULL. */
 const char *agent_error(struct agent *a);
 
+/*
+ * fn runs for each EXIT from the guest, never inside an agent_call(): one
+ * that comes while a call waits (a short process's EXIT in the same read as
+ * the EXEC's reply) is held, and the next agent_process() hands it out, so
+ * the caller has recorded the process the call started before its exit.
+ */
 void agent_on_exit(struct agent *a, agent_exit_fn fn, void *userdata);
 /*
  * Adds an fd of the caller's (a signalfd, say) to the loop; fn runs when

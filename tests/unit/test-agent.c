@@ -263,6 +263,36 @@ static void test_exit_event(void)
         fake_done(&f);
 }
 
+/*
+ * A short process's EXIT comes in the same read as the reply to the EXEC
+ * that started it: the caller hears of it only after the call returned
+ * (the monitor registers the process then; inside the call it was lost
+ * and `runv exec` waited forever with its output already out).
+ */
+static void test_exit_waits_for_call(void)
+{
+        struct fake f;
+
+        fake_init(&f);
+        fake_send_json(&f, HYPER_AGENT_REPLY, 1, "{\"pid\":42}");
+        fake_send_json(&f, HYPER_AGENT_EXIT, 0, "{\"process\":2,\"status\":0}");
+        fake_send_json(&f, HYPER_AGENT_EXIT, 0, "{\"process\":3,\"status\":1}");
+        CHECK_EQ_INT(agent_call(f.agent, HYPER_AGENT_EXEC, NULL, 5000, NULL, NULL), 0);
+        CHECK_EQ_INT(f.exits, 0);
+        /* The next turn of the loop hands both out, in order, without waiting for anything else. */
+        CHECK_EQ_INT(agent_process(f.agent, 5000), 0);
+        CHECK_EQ_INT(f.exits, 2);
+        CHECK_EQ_INT(f.exit_process, 3);
+        CHECK_EQ_INT(f.exit_status, 1);
+        /* Outside a call, an EXIT is handed out as it comes. */
+        fake_send_json(&f, HYPER_AGENT_EXIT, 0, "{\"process\":4,\"status\":9}");
+        for (int i = 0; i < 100 && f.exits == 2; i++)
+                CHECK_EQ_INT(agent_process(f.agent, 10), 0);
+        CHECK_EQ_INT(f.exits, 3);
+        CHECK_EQ_INT(f.exit_process, 4);
+        fake_done(&f);
+}
+
 /* Output through a pipe the test drains: every byte arrives, and credit comes back for each. */
 static void test_output_stream_credit(void)
 {
@@ -433,6 +463,7 @@ int main(void)
         RUN_TEST(test_watch_waits_for_call);
         RUN_TEST(test_hostile_control);
         RUN_TEST(test_exit_event);
+        RUN_TEST(test_exit_waits_for_call);
         RUN_TEST(test_output_stream_credit);
         RUN_TEST(test_data_beyond_credit);
         RUN_TEST(test_hostile_stream);

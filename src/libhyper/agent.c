@@ -638,7 +638,7 @@ static int agent_on_exit_event(struct agent *a, struct json_object *body)
 }
 
 /* The EXITs held while a call ran, handed out in the order they came; true when there were any. */
-static bool agent_deliver_held_exits(struct agent *a)
+bool agent_deliver_held_exits(struct agent *a)
 {
         _cleanup_free_ struct agent_exit *held = NULL;
         size_t n = a->n_held_exits;
@@ -773,11 +773,11 @@ int agent_process(struct agent *a, int timeout_ms)
         bool ready;
         int n, r;
 
-        if (a->error)
-                return -EPROTO;
-        /* Held exits are news for the caller: it hears of them before anything waits. */
+        /* Held exits are news for the caller: it hears of them before anything waits, broken or not. */
         if (agent_deliver_held_exits(a))
                 timeout_ms = 0;
+        if (a->error)
+                return -EPROTO;
         ready = agent_pump_unpollable(a, &r);
         if (r < 0)
                 return r;

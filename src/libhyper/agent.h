@@ -53,6 +53,8 @@ const char *agent_error(struct agent *a);
  * the caller has recorded the process the call started before its exit.
  */
 void agent_on_exit(struct agent *a, agent_exit_fn fn, void *userdata);
+/* Hands out the EXITs held during a call now (agent_process() does it first thing); true if any. */
+bool agent_deliver_held_exits(struct agent *a);
 /*
  * Adds an fd of the caller's (a signalfd, say) to the loop; fn runs when
  * it is readable, but never while an agent_call() waits for its reply (fn

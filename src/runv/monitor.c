@@ -679,6 +679,8 @@ static int monitor_loop(struct monitor *m)
                 monitor_reap_execs(m);
                 monitor_member_reap(m);
         }
+        /* EXITs the agent held during a last call: the execs they end get their real status. */
+        (void)agent_deliver_held_exits(m->pod->agent);
         return m->init_exited ? m->init_status : m->init_status ? m->init_status : 128 + SIGKILL;
 }
 

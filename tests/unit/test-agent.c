@@ -290,6 +290,15 @@ static void test_exit_waits_for_call(void)
                 CHECK_EQ_INT(agent_process(f.agent, 10), 0);
         CHECK_EQ_INT(f.exits, 3);
         CHECK_EQ_INT(f.exit_process, 4);
+        /* A loop that ends after a call hands out what was held without running anything else. */
+        fake_send_json(&f, HYPER_AGENT_REPLY, 2, "{}");
+        fake_send_json(&f, HYPER_AGENT_EXIT, 0, "{\"process\":5,\"status\":0}");
+        CHECK_EQ_INT(agent_call(f.agent, HYPER_AGENT_PING, NULL, 5000, NULL, NULL), 0);
+        CHECK_EQ_INT(f.exits, 3);
+        CHECK(agent_deliver_held_exits(f.agent));
+        CHECK_EQ_INT(f.exits, 4);
+        CHECK_EQ_INT(f.exit_process, 5);
+        CHECK(!agent_deliver_held_exits(f.agent));
         fake_done(&f);
 }
 

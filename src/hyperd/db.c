@@ -89,6 +89,38 @@ static int db_query_int(struct db *db, const char *sql, int64_t *ret)
         return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_errno(rc);
 }
 
+typedef int (*db_row_reader)(sqlite3_stmt *st, void *row);
+
+/* Every row of a query with n_args text parameters, into a new array of size-byte rows: read_row fills one row,
+ * or frees what it took and fails. *ret and *ret_n hold the rows read, on failure too (for the caller to free). */
+static int db_rows(struct db *db, const char *sql, const char *const *args, size_t n_args, size_t size,
+                   db_row_reader read_row, void **ret, size_t *ret_n)
+{
+        char *a = NULL, *b;
+        sqlite3_stmt *st = NULL;
+        size_t n = 0;
+        int rc, r = 0;
+
+        pthread_mutex_lock(&db->lock);
+        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
+        for (size_t i = 0; rc == SQLITE_OK && i < n_args; i++)
+                rc = sqlite3_bind_text(st, (int)i + 1, args[i], -1, SQLITE_TRANSIENT);
+        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                b = realloc(a, (n + 1) * size);
+                r = b ? read_row(st, b + n * size) : -ENOMEM;
+                a = b ? b : a;
+                n += r >= 0;
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&db->lock);
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+        *ret = a;
+        *ret_n = n;
+        return r;
+}
+
 static int db_read_version(struct db *db, int *ret)
 {
         int64_t v = 0;
@@ -441,8 +473,9 @@ int db_container_add(struct db *db, const struct db_container *c)
         return rc == SQLITE_CONSTRAINT ? -EEXIST : db_errno(rc);
 }
 
-static int db_container_read(sqlite3_stmt *st, struct db_container *ret)
+static int db_container_read(sqlite3_stmt *st, void *row)
 {
+        struct db_container *ret = row;
         char **text[] = { &ret->id, &ret->name, &ret->image, &ret->image_id, &ret->command };
 
         *ret = (struct db_container){ 0 };
@@ -466,26 +499,10 @@ static int db_container_read(sqlite3_stmt *st, struct db_container *ret)
 static int db_containers_query(struct db *db, const char *sql, const char *arg, struct db_container **ret,
                                size_t *ret_n)
 {
-        struct db_container *a = NULL, *b;
-        sqlite3_stmt *st = NULL;
-        size_t n = 0;
-        int rc, r = 0;
+        void *a;
+        size_t n;
+        int r = db_rows(db, sql, &arg, arg ? 1 : 0, sizeof(**ret), db_container_read, &a, &n);
 
-        pthread_mutex_lock(&db->lock);
-        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK && arg)
-                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                b = realloc(a, (n + 1) * sizeof(*a));
-                r = b ? db_container_read(st, &b[n]) : -ENOMEM;
-                a = b ? b : a;
-                n += r >= 0;
-                rc = SQLITE_OK;
-        }
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&db->lock);
-        if (r >= 0 && rc != SQLITE_DONE)
-                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
         if (r < 0) {
                 db_container_free_array(a, n);
                 return r;
@@ -586,36 +603,27 @@ int db_volume_add(struct db *db, const char *name, int64_t created)
         return r;
 }
 
+static int db_volume_read(sqlite3_stmt *st, void *row)
+{
+        struct db_volume *v = row;
+
+        v->name = strdup((const char *)sqlite3_column_text(st, 0));
+        v->created = sqlite3_column_int64(st, 1);
+        return v->name ? 0 : -ENOMEM;
+}
+
 static int db_volumes_query(struct db *db, const char *name, struct db_volume **ret, size_t *ret_n)
 {
-        struct db_volume *a = NULL, *b;
-        sqlite3_stmt *st = NULL;
-        size_t n = 0;
-        int rc;
+        void *a;
+        size_t n;
+        int r = db_rows(db,
+                        name ? "SELECT name, created FROM volumes WHERE name = ?1"
+                             : "SELECT name, created FROM volumes ORDER BY name",
+                        &name, name ? 1 : 0, sizeof(**ret), db_volume_read, &a, &n);
 
-        pthread_mutex_lock(&db->lock);
-        rc = sqlite3_prepare_v2(db->conn,
-                                name ? "SELECT name, created FROM volumes WHERE name = ?1"
-                                     : "SELECT name, created FROM volumes ORDER BY name",
-                                -1, &st, NULL);
-        if (rc == SQLITE_OK && name)
-                rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                b = realloc(a, (n + 1) * sizeof(*a));
-                if (!b) {
-                        rc = SQLITE_NOMEM;
-                        break;
-                }
-                a = b;
-                a[n].name = strdup((const char *)sqlite3_column_text(st, 0));
-                a[n].created = sqlite3_column_int64(st, 1);
-                rc = a[n++].name ? SQLITE_OK : SQLITE_NOMEM;
-        }
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&db->lock);
-        if (rc != SQLITE_DONE) {
+        if (r < 0) {
                 db_volume_free_array(a, n);
-                return db_errno(rc) < 0 ? db_errno(rc) : -EIO;
+                return r;
         }
         *ret = a;
         *ret_n = n;
@@ -778,55 +786,40 @@ int db_container_volume_remove(struct db *db, const char *container_id, const ch
         return r;
 }
 
-static int db_cv_read(sqlite3_stmt *st, struct db_container_volume *v)
+static int db_cv_read(sqlite3_stmt *st, void *row)
 {
+        struct db_container_volume *v = row;
         char **text[] = {&v->container_id, &v->kind, &v->source, &v->destination, &v->format};
+        bool oom = false;
 
         *v = (struct db_container_volume){0};
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; !oom && i < 5; i++) {
                 const char *s = (const char *)sqlite3_column_text(st, i);
 
-                if (s && !(*text[i] = strdup(s)))
-                        return -ENOMEM;
+                oom = s && !(*text[i] = strdup(s));
         }
         v->readonly = sqlite3_column_int(st, 5) != 0;
-        return v->container_id && v->kind && v->source && v->destination ? 0 : -ENOMEM;
+        if (!oom && v->container_id && v->kind && v->source && v->destination)
+                return 0;
+        for (int i = 0; i < 5; i++)
+                free(*text[i]);
+        return -ENOMEM;
 }
 
 int db_container_volumes(struct db *db, const char *container_id, const char *kind, const char *source,
                          struct db_container_volume **ret, size_t *ret_n)
 {
-        struct db_container_volume *a = NULL, *b;
-        sqlite3_stmt *st = NULL;
-        size_t n = 0;
-        int rc, r = 0;
+        const char *args[] = {container_id ? container_id : kind, source};
+        void *a;
+        size_t n;
+        int r = db_rows(db,
+                        container_id ? "SELECT container_id, kind, source, destination, format, readonly"
+                                       " FROM container_volumes WHERE container_id = ?1 ORDER BY destination"
+                                     : "SELECT container_id, kind, source, destination, format, readonly"
+                                       " FROM container_volumes WHERE kind = ?1 AND source = ?2"
+                                       " ORDER BY container_id",
+                        args, container_id ? 1 : 2, sizeof(**ret), db_cv_read, &a, &n);
 
-        pthread_mutex_lock(&db->lock);
-        rc = sqlite3_prepare_v2(db->conn,
-                                container_id ? "SELECT container_id, kind, source, destination, format, readonly"
-                                               " FROM container_volumes WHERE container_id = ?1 ORDER BY destination"
-                                             : "SELECT container_id, kind, source, destination, format, readonly"
-                                               " FROM container_volumes WHERE kind = ?1 AND source = ?2"
-                                               " ORDER BY container_id",
-                                -1, &st, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(st, 1, container_id ? container_id : kind, -1, SQLITE_TRANSIENT);
-        if (rc == SQLITE_OK && !container_id)
-                rc = sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
-        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                b = realloc(a, (n + 1) * sizeof(*a));
-                r = b ? 0 : -ENOMEM;
-                a = b ? b : a;
-                if (r >= 0) {
-                        r = db_cv_read(st, &a[n]);
-                        n++;
-                }
-                rc = SQLITE_OK;
-        }
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&db->lock);
-        if (r >= 0 && rc != SQLITE_DONE)
-                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
         if (r < 0) {
                 db_container_volume_free_array(a, n);
                 return r;
@@ -878,8 +871,9 @@ int db_pod_add(struct db *db, const struct db_pod *p)
                       4);
 }
 
-static int db_pod_read(sqlite3_stmt *st, struct db_pod *ret)
+static int db_pod_read(sqlite3_stmt *st, void *row)
 {
+        struct db_pod *ret = row;
         char **text[] = { &ret->id, &ret->sandbox, &ret->spec };
 
         *ret = (struct db_pod){ 0 };
@@ -898,26 +892,10 @@ static int db_pod_read(sqlite3_stmt *st, struct db_pod *ret)
 
 static int db_pods_query(struct db *db, const char *sql, const char *arg, struct db_pod **ret, size_t *ret_n)
 {
-        struct db_pod *a = NULL, *b;
-        sqlite3_stmt *st = NULL;
-        size_t n = 0;
-        int rc, r = 0;
+        void *a;
+        size_t n;
+        int r = db_rows(db, sql, &arg, arg ? 1 : 0, sizeof(**ret), db_pod_read, &a, &n);
 
-        pthread_mutex_lock(&db->lock);
-        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK && arg)
-                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                b = realloc(a, (n + 1) * sizeof(*a));
-                r = b ? db_pod_read(st, &b[n]) : -ENOMEM;
-                a = b ? b : a;
-                n += r >= 0;
-                rc = SQLITE_OK;
-        }
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&db->lock);
-        if (r >= 0 && rc != SQLITE_DONE)
-                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
         if (r < 0) {
                 db_pod_free_array(a, n);
                 return r;

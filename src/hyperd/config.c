@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "error-util.h"
 #include "fd-util.h"
 #include "router.h"
 
@@ -22,20 +22,6 @@ static int config_set_string(char **field, const char *value)
         free(*field);
         *field = s;
         return 0;
-}
-
-/* Sets *ret_error (when not NULL) and returns r. */
-_printf_(3, 4) static int config_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
 }
 
 int config_init(struct config *c)
@@ -156,15 +142,15 @@ static int config_parse_line(struct config *c, char *line, unsigned no, char **r
                 return 0;
         eq = strchr(line, '=');
         if (!eq)
-                return config_error(ret_error, -EINVAL, "line %u: expected key = value", no);
+                return error_set(ret_error, -EINVAL, "line %u: expected key = value", no);
         *eq = '\0';
         key = config_trim(line);
         value = config_trim(eq + 1);
         r = config_set(c, key, value);
         if (r == -ENOENT)
-                return config_error(ret_error, -EINVAL, "line %u: unknown key \"%s\"", no, key);
+                return error_set(ret_error, -EINVAL, "line %u: unknown key \"%s\"", no, key);
         if (r < 0 && r != -ENOMEM)
-                return config_error(ret_error, r, "line %u: bad value for %s: \"%s\"", no, key, value);
+                return error_set(ret_error, r, "line %u: bad value for %s: \"%s\"", no, key, value);
         return r;
 }
 
@@ -176,16 +162,16 @@ int config_parse(struct config *c, const char *text, size_t len, char **ret_erro
         int r;
 
         if (len > CONFIG_MAX_FILE)
-                return config_error(ret_error, -EFBIG, "the file is over %d bytes", CONFIG_MAX_FILE);
+                return error_set(ret_error, -EFBIG, "the file is over %d bytes", CONFIG_MAX_FILE);
         while (i < len) {
                 const char *nl = memchr(text + i, '\n', len - i);
                 size_t n = nl ? (size_t)(nl - text - i) : len - i;
 
                 no++;
                 if (n > CONFIG_MAX_LINE)
-                        return config_error(ret_error, -EINVAL, "line %u: longer than %d bytes", no, CONFIG_MAX_LINE);
+                        return error_set(ret_error, -EINVAL, "line %u: longer than %d bytes", no, CONFIG_MAX_LINE);
                 if (memchr(text + i, '\0', n))
-                        return config_error(ret_error, -EINVAL, "line %u: holds a NUL byte", no);
+                        return error_set(ret_error, -EINVAL, "line %u: holds a NUL byte", no);
                 memcpy(line, text + i, n);
                 line[n] = '\0';
                 r = config_parse_line(c, line, no, ret_error);
@@ -206,9 +192,9 @@ int config_load(struct config *c, const char *path, bool missing_ok, char **ret_
         if (r == -ENOENT && missing_ok)
                 return 0;
         if (r < 0)
-                return config_error(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+                return error_set(ret_error, r, "cannot read %s: %s", path, strerror(-r));
         r = config_parse(c, text, len, &error);
         if (r < 0)
-                return config_error(ret_error, r, "%s: %s", path, error ? error : strerror(-r));
+                return error_set(ret_error, r, "%s: %s", path, error ? error : strerror(-r));
         return 0;
 }

@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "container-io.h"
 #include "containers.h"
+#include "error-util.h"
 #include "fd-util.h"
 #include "pods.h"
 #include "fs-util.h"
@@ -32,19 +32,6 @@
 
 #define CREATE_HOST_RESOLV "/etc/resolv.conf"
 #define CREATE_MAX_RESOLV  65536
-
-_printf_(3, 4) static int create_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 static int create_id(char ret[CONTAINER_ID_LEN + 1])
 {
@@ -86,10 +73,10 @@ static int create_record(struct hyperd *hd, const struct container_run *run, con
                                   .auto_remove = run->auto_remove};
         r = db_container_add(hd->db, &c);
         if (r == -EEXIST)
-                return create_error(ret_error, r,
-                                    "the name \"%s\" is already in use by another container; "
-                                    "remove it or choose another name",
-                                    name);
+                return error_set(ret_error, r,
+                                 "the name \"%s\" is already in use by another container; "
+                                 "remove it or choose another name",
+                                 name);
         return r;
 }
 
@@ -105,7 +92,7 @@ static int create_config(const struct container_spec_input *in, const char *path
         text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = text ? write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
         if (r < 0)
-                return create_error(ret_error, r, "cannot write %s: %s", path, strerror(-r));
+                return error_set(ret_error, r, "cannot write %s: %s", path, strerror(-r));
         return 0;
 }
 
@@ -118,7 +105,7 @@ static int create_etc_file(const char *bundle, const char *name, char *text, cha
                 return -ENOMEM;
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
-                return create_error(ret_error, r, "cannot write %s: %s", path, strerror(-r));
+                return error_set(ret_error, r, "cannot write %s: %s", path, strerror(-r));
         return 0;
 }
 
@@ -177,7 +164,7 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
                 return -ENOMEM;
         r = mkdir_p(bundle, 0700);
         if (r < 0)
-                return create_error(ret_error, r, "cannot make %s: %s", bundle, strerror(-r));
+                return error_set(ret_error, r, "cannot make %s: %s", bundle, strerror(-r));
         if (join) {
                 in.netns = join->netns;
                 in.etc = join->etc;
@@ -193,7 +180,7 @@ static int create_bundle(struct hyperd *hd, struct image_store *s, const struct 
                 return r;
         fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return create_error(ret_error, -errno, "cannot open %s: %m", rootfs);
+                return error_set(ret_error, -errno, "cannot open %s: %m", rootfs);
         r = container_user(fd, run->user ? run->user : ic->user, &in.uid, &in.gid, ret_error);
         if (r >= 0)
                 r = container_volumes_record(hd, id, cv, fd, ret_error);
@@ -225,8 +212,7 @@ static int create_runv_create(struct hyperd *hd, const struct container_run *run
         }
         r = container_shim_start(hd, &o, args, &error);
         if (r < 0)
-                return create_error(ret_error, r, "cannot create the container: %s",
-                                    error ? error : "runv create failed");
+                return error_set(ret_error, r, "cannot create the container: %s", error ? error : "runv create failed");
         return 0;
 }
 
@@ -240,10 +226,10 @@ int container_start(struct hyperd *hd, const char *id, char **ret_error)
 
         r = runv_driver_run(&d, &call, &res);
         if (r < 0)
-                return create_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+                return error_set(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
         if (res.status != 0)
-                r = create_error(ret_error, -EIO, "cannot start the container: %s",
-                                 runv_result_message(&res) ? runv_result_message(&res) : "runv start failed");
+                r = error_set(ret_error, -EIO, "cannot start the container: %s",
+                              runv_result_message(&res) ? runv_result_message(&res) : "runv start failed");
         runv_result_done(&res);
         return r;
 }
@@ -304,9 +290,9 @@ static int create_member(struct hyperd *hd, struct image_store *s, const struct 
         int r;
 
         if (run->publish || run->network_none || run->bridge || run->tap || run->ip || run->dns || run->add_host)
-                return create_error(ret_error, -EINVAL,
-                                    "a container in a pod shares the pod's network: publish ports, set the network "
-                                    "and the DNS in the pod file, not on the container");
+                return error_set(ret_error, -EINVAL,
+                                 "a container in a pod shares the pod's network: publish ports, set the network "
+                                 "and the DNS in the pod file, not on the container");
         r = pod_join_prepare(hd, run->pod, &join, ret_error);
         if (r >= 0)
                 r = db_member_add(hd->db, id, run->pod);
@@ -344,8 +330,8 @@ static int create_image(struct image_store *s, const char *ref, char **ret_id, s
         int r = image_store_config(s, ref, ret_id, ret, &error);
 
         if (r == -ENOENT)
-                return create_error(ret_error, r, "%s: pull or load it first (hyperctl pull %s)",
-                                    error ? error : "no such image", ref);
+                return error_set(ret_error, r, "%s: pull or load it first (hyperctl pull %s)",
+                                 error ? error : "no such image", ref);
         if (r < 0 && ret_error)
                 *ret_error = TAKE_PTR(error);
         return r;
@@ -363,9 +349,9 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
         int r;
 
         if (!hd->runv)
-                return create_error(ret_error, -ENOENT,
-                                    "hyperd found no runv to run containers with "
-                                    "(install it beside hyperd, or set HYPER_RUNV)");
+                return error_set(ret_error, -ENOENT,
+                                 "hyperd found no runv to run containers with "
+                                 "(install it beside hyperd, or set HYPER_RUNV)");
         r = image_store_open(hd->config->root, &s, ret_error);
         if (r >= 0)
                 r = create_image(s, run->image, &image_id, &ic, ret_error);

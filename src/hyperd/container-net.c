@@ -21,7 +21,6 @@
 #include <netlink/route/route.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "error-util.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
@@ -38,19 +38,6 @@
 #include "tapnet.h"
 
 #define NET_IFNAME "eth0"
-
-_printf_(3, 4) static int net_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error || *ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 /* libnl's result as 0 or a negative errno. */
 static int net_nl(int r)
@@ -317,11 +304,11 @@ static int net_inside(int nsfd, struct in_addr addr, unsigned prefix, struct in_
 
         r = -pthread_create(&t, NULL, net_inside_thread, &in);
         if (r < 0)
-                return net_error(ret_error, r, "cannot start a thread: %s", strerror(-r));
+                return error_set_first(ret_error, r, "cannot start a thread: %s", strerror(-r));
         pthread_join(t, NULL);
         if (in.r < 0)
-                return net_error(ret_error, in.r, "cannot %s in the container's network namespace: %s", in.step,
-                                 strerror(-in.r));
+                return error_set_first(ret_error, in.r, "cannot %s in the container's network namespace: %s", in.step,
+                                       strerror(-in.r));
         return 0;
 }
 
@@ -334,7 +321,7 @@ static int net_publish(struct hyperd *hd, const char *pod, char **publish, char 
                 if (r >= 0)
                         r = netbridge_port_add(hd->net, pod, &port, ret_error);
                 if (r < 0)
-                        return net_error(ret_error, r, "cannot publish %s: %s", *p, strerror(-r));
+                        return error_set_first(ret_error, r, "cannot publish %s: %s", *p, strerror(-r));
         }
         return 0;
 }
@@ -344,10 +331,10 @@ static int net_ns_open(const char *path, int *ret_fd, char **ret_error)
         int r = net_ns_create(path);
 
         if (r < 0)
-                return net_error(ret_error, r, "cannot make the network namespace %s: %s", path, strerror(-r));
+                return error_set_first(ret_error, r, "cannot make the network namespace %s: %s", path, strerror(-r));
         *ret_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (*ret_fd < 0)
-                return net_error(ret_error, -errno, "cannot open %s: %m", path);
+                return error_set_first(ret_error, -errno, "cannot open %s: %m", path);
         return 0;
 }
 
@@ -365,11 +352,11 @@ static int net_setup(struct hyperd *hd, const char *id, const char *path, char *
                 return r;
         r = netbridge_ip_alloc(hd->net, pod, &addr, ret_error);
         if (r < 0)
-                return net_error(ret_error, r, "cannot allocate an address: %s", strerror(-r));
+                return error_set_first(ret_error, r, "cannot allocate an address: %s", strerror(-r));
         *ret_addr = addr;
         r = net_veth_create(netbridge_name(hd->net), NETBRIDGE_DEFAULT_MTU, id, nsfd);
         if (r < 0)
-                return net_error(ret_error, r, "cannot make the container's veth pair: %s", strerror(-r));
+                return error_set_first(ret_error, r, "cannot make the container's veth pair: %s", strerror(-r));
         r = net_inside(nsfd, addr, net_prefix(hd), netbridge_gateway(hd->net), ret_error);
         if (r < 0)
                 return r;
@@ -390,36 +377,36 @@ static int net_user_link(struct hyperd *hd, const char *name, const char *kind, 
         int r;
 
         if (hd->net && strcmp(name, netbridge_name(hd->net)) == 0)
-                return net_error(ret_error, -EINVAL,
-                                 "%s is hyperd's own bridge: use --network bridge (the default) to be given an "
-                                 "address on it",
-                                 name);
+                return error_set_first(ret_error, -EINVAL,
+                                       "%s is hyperd's own bridge: use --network bridge (the default) to be given an "
+                                       "address on it",
+                                       name);
         r = net_connect(&s);
         if (r < 0)
-                return net_error(ret_error, r, "cannot open a netlink socket: %s", strerror(-r));
+                return error_set_first(ret_error, r, "cannot open a netlink socket: %s", strerror(-r));
         r = rtnl_link_get_kernel(s, 0, name, &l);
         if (r < 0)
-                return net_error(ret_error, -ENOENT, "there is no %s %s: make it first (%s)", what, name,
-                                 strcmp(what, "bridge") == 0 ? "ip link add NAME type bridge"
-                                                             : "ip tuntap add NAME mode tap");
+                return error_set_first(ret_error, -ENOENT, "there is no %s %s: make it first (%s)", what, name,
+                                       strcmp(what, "bridge") == 0 ? "ip link add NAME type bridge"
+                                                                   : "ip tuntap add NAME mode tap");
         type = rtnl_link_get_type(l);
         if (!type || strcmp(type, kind) != 0 || (strcmp(kind, "tun") == 0 && rtnl_link_get_arptype(l) != ARPHRD_ETHER))
-                return net_error(ret_error, -EINVAL, "%s is not a %s", name, what);
+                return error_set_first(ret_error, -EINVAL, "%s is not a %s", name, what);
         /* Open already, a VM's NIC or anyone's, up or down (carrier shows only on a tap that is up). */
         if (strcmp(kind, "tun") == 0) {
                 r = tapnet_tap_probe(name);
                 if (r == -EBUSY)
-                        return net_error(ret_error, r,
-                                         "the tap %s is in use: a VM or another program has it open; give each "
-                                         "container a tap of its own",
-                                         name);
+                        return error_set_first(ret_error, r,
+                                               "the tap %s is in use: a VM or another program has it open; give each "
+                                               "container a tap of its own",
+                                               name);
                 if (r == -EINVAL)
-                        return net_error(ret_error, r,
-                                         "the tap %s is multi_queue: a VM's NIC needs a tap made without it (ip "
-                                         "tuntap add NAME mode tap)",
-                                         name);
+                        return error_set_first(ret_error, r,
+                                               "the tap %s is multi_queue: a VM's NIC needs a tap made without it (ip "
+                                               "tuntap add NAME mode tap)",
+                                               name);
                 if (r < 0)
-                        return net_error(ret_error, r, "cannot open the tap %s: %s", name, strerror(-r));
+                        return error_set_first(ret_error, r, "cannot open the tap %s: %s", name, strerror(-r));
         }
         *ret_mtu = rtnl_link_get_mtu(l);
         return 0;
@@ -450,14 +437,14 @@ static int net_setup_user_bridge(struct hyperd *hd, const char *id, const char *
         if (r < 0)
                 return r;
         if (net_address(run, &addr, &prefix, &gateway) < 0)
-                return net_error(ret_error, -EINVAL, "invalid --ip or --gateway");
+                return error_set_first(ret_error, -EINVAL, "invalid --ip or --gateway");
         r = net_ns_open(path, &nsfd, ret_error);
         if (r < 0)
                 return r;
         r = net_veth_create(run->bridge, mtu, id, nsfd);
         if (r < 0)
-                return net_error(ret_error, r, "cannot make the container's veth pair on %s: %s", run->bridge,
-                                 strerror(-r));
+                return error_set_first(ret_error, r, "cannot make the container's veth pair on %s: %s", run->bridge,
+                                       strerror(-r));
         r = net_inside(nsfd, addr, prefix, gateway, ret_error);
         if (r < 0)
                 return r;
@@ -483,11 +470,11 @@ int container_net_create(struct hyperd *hd, const char *id, const struct contain
                 if (r < 0)
                         return r;
                 return net_address(run, ret_addr, &prefix, &gateway) < 0
-                               ? net_error(ret_error, -EINVAL, "invalid --ip or --gateway")
+                               ? error_set_first(ret_error, -EINVAL, "invalid --ip or --gateway")
                                : 0;
         }
         if (!hd->net && !run->bridge)
-                return net_error(ret_error, -ENONET, "hyperd has no network for containers");
+                return error_set_first(ret_error, -ENONET, "hyperd has no network for containers");
         path = container_netns_path(hd, id);
         if (!path)
                 return -ENOMEM;

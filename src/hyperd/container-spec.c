@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "container-spec.h"
+#include "error-util.h"
 #include "netbridge.h"
 #include "json-util.h"
 #include "oci-spec.h"
@@ -18,19 +19,6 @@
 
 #define CONTAINER_MAX_PASSWD   (1024 * 1024)
 #define CONTAINER_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-_printf_(3, 4) static int spec_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 void container_run_done(struct container_run *r)
 {
@@ -71,8 +59,8 @@ static int run_string(struct json_object *o, const char *key, char **ret, char *
         if (r == -ENOENT)
                 return 0;
         if (r < 0 || strlen(s) > CONTAINER_MAX_STRING)
-                return spec_error(ret_error, -EINVAL, "\"%s\" must be a string of at most %d bytes", key,
-                                  CONTAINER_MAX_STRING);
+                return error_set(ret_error, -EINVAL, "\"%s\" must be a string of at most %d bytes", key,
+                                 CONTAINER_MAX_STRING);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
 }
@@ -84,13 +72,13 @@ static int run_strv(struct json_object *o, const char *key, size_t max, char ***
         if (r == -ENOENT)
                 return 0;
         if (r == -E2BIG)
-                return spec_error(ret_error, -EINVAL, "\"%s\" has more than %zu entries", key, max);
+                return error_set(ret_error, -EINVAL, "\"%s\" has more than %zu entries", key, max);
         if (r < 0)
-                return spec_error(ret_error, r == -ENOMEM ? r : -EINVAL, "\"%s\" must be an array of strings", key);
+                return error_set(ret_error, r == -ENOMEM ? r : -EINVAL, "\"%s\" must be an array of strings", key);
         for (char **p = *ret; *p; p++)
                 if (strlen(*p) > CONTAINER_MAX_STRING)
-                        return spec_error(ret_error, -EINVAL, "an entry of \"%s\" is over %d bytes", key,
-                                          CONTAINER_MAX_STRING);
+                        return error_set(ret_error, -EINVAL, "an entry of \"%s\" is over %d bytes", key,
+                                         CONTAINER_MAX_STRING);
         return 0;
 }
 
@@ -109,7 +97,7 @@ static int run_check_keys(struct json_object *o, char **ret_error)
                 for (i = 0; i < ARRAY_SIZE(known) && strcmp(key, known[i]) != 0; i++)
                         ;
                 if (i == ARRAY_SIZE(known))
-                        return spec_error(ret_error, -EINVAL, "unknown field \"%.64s\"", key);
+                        return error_set(ret_error, -EINVAL, "unknown field \"%.64s\"", key);
         }
         return 0;
 }
@@ -135,13 +123,12 @@ static int run_check_names(const struct container_run *r, char **ret_error)
 {
         for (char **p = r->dns; p && *p; p++)
                 if (!container_ip_valid(*p))
-                        return spec_error(ret_error, -EINVAL,
-                                          "invalid \"dns\" entry \"%.200s\": an IPv4 or IPv6 address", *p);
+                        return error_set(ret_error, -EINVAL,
+                                         "invalid \"dns\" entry \"%.200s\": an IPv4 or IPv6 address", *p);
         for (char **p = r->add_host; p && *p; p++)
                 if (!container_add_host_valid(*p))
-                        return spec_error(ret_error, -EINVAL,
-                                          "invalid \"add_host\" entry \"%.200s\": NAME:IP, an IPv4 or IPv6 address",
-                                          *p);
+                        return error_set(ret_error, -EINVAL,
+                                         "invalid \"add_host\" entry \"%.200s\": NAME:IP, an IPv4 or IPv6 address", *p);
         return 0;
 }
 
@@ -160,8 +147,8 @@ static int run_check_volumes(const struct container_run *r, char **ret_error)
                         if (volume_spec_parse(r->volumes[j], &w, NULL) < 0)
                                 continue;
                         if (strcmp(v.destination, w.destination) == 0)
-                                k = spec_error(ret_error, -EINVAL, "two volumes at %.200s: one container path, one volume",
-                                               v.destination);
+                                k = error_set(ret_error, -EINVAL,
+                                              "two volumes at %.200s: one container path, one volume", v.destination);
                         volume_spec_done(&w);
                 }
                 /* Parsed, so freed whatever the verdict. */
@@ -208,26 +195,26 @@ static int run_check_address(const struct container_run *r, char **ret_error)
         uint32_t mask;
 
         if ((r->ip || r->gateway) && !r->bridge && !r->tap)
-                return spec_error(ret_error, -EINVAL,
-                                  "\"%s\" is only for \"network\": \"bridge:NAME\" or \"tap:NAME\" (an interface of "
-                                  "yours): on hyperd's own bridge hyperd gives the address and the route",
-                                  r->ip ? "ip" : "gateway");
+                return error_set(ret_error, -EINVAL,
+                                 "\"%s\" is only for \"network\": \"bridge:NAME\" or \"tap:NAME\" (an interface of "
+                                 "yours): on hyperd's own bridge hyperd gives the address and the route",
+                                 r->ip ? "ip" : "gateway");
         if (r->gateway && !r->ip)
-                return spec_error(ret_error, -EINVAL, "\"gateway\" needs \"ip\": the container's own address first");
+                return error_set(ret_error, -EINVAL, "\"gateway\" needs \"ip\": the container's own address first");
         if (r->ip && container_cidr_parse(r->ip, &a, &prefix) < 0)
-                return spec_error(ret_error, -EINVAL,
-                                  "invalid \"ip\" \"%.64s\": an IPv4 address with its prefix length, e.g. "
-                                  "192.168.50.10/24",
-                                  r->ip);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid \"ip\" \"%.64s\": an IPv4 address with its prefix length, e.g. "
+                                 "192.168.50.10/24",
+                                 r->ip);
         if (!r->gateway)
                 return 0;
         if (inet_pton(AF_INET, r->gateway, &gw) != 1)
-                return spec_error(ret_error, -EINVAL,
-                                  "invalid \"gateway\" \"%.64s\": an IPv4 address, e.g. 192.168.50.1", r->gateway);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid \"gateway\" \"%.64s\": an IPv4 address, e.g. 192.168.50.1", r->gateway);
         mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
         if ((ntohl(a.s_addr) & mask) != (ntohl(gw.s_addr) & mask) || gw.s_addr == a.s_addr)
-                return spec_error(ret_error, -EINVAL, "\"gateway\" %.64s is not another address in %.64s's subnet",
-                                  r->gateway, r->ip);
+                return error_set(ret_error, -EINVAL, "\"gateway\" %.64s is not another address in %.64s's subnet",
+                                 r->gateway, r->ip);
         return 0;
 }
 
@@ -236,27 +223,27 @@ static int run_check(const struct container_run *r, char **ret_error)
         int r_volumes;
 
         if (!r->image || !*r->image)
-                return spec_error(ret_error, -EINVAL, "\"image\" is required: the image to run");
+                return error_set(ret_error, -EINVAL, "\"image\" is required: the image to run");
         if (r->name && !container_name_valid(r->name))
-                return spec_error(ret_error, -EINVAL,
-                                  "invalid name \"%.200s\": letters, digits, '_', '.' and '-', at most %d, "
-                                  "starting with a letter or digit",
-                                  r->name, CONTAINER_MAX_NAME);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid name \"%.200s\": letters, digits, '_', '.' and '-', at most %d, "
+                                 "starting with a letter or digit",
+                                 r->name, CONTAINER_MAX_NAME);
         if (r->workdir && r->workdir[0] != '/')
-                return spec_error(ret_error, -EINVAL, "\"workdir\" must be an absolute path, not \"%.200s\"",
-                                  r->workdir);
+                return error_set(ret_error, -EINVAL, "\"workdir\" must be an absolute path, not \"%.200s\"",
+                                 r->workdir);
         for (char **p = r->env; p && *p; p++)
                 if (**p == '=' || !strchr(*p, '='))
-                        return spec_error(ret_error, -EINVAL, "env entry \"%.200s\" is not KEY=VALUE", *p);
+                        return error_set(ret_error, -EINVAL, "env entry \"%.200s\" is not KEY=VALUE", *p);
         if (r->network_none && r->publish && r->publish[0])
-                return spec_error(ret_error, -EINVAL, "\"publish\" needs a network: not with \"network\": \"none\"");
+                return error_set(ret_error, -EINVAL, "\"publish\" needs a network: not with \"network\": \"none\"");
         if ((r->bridge || r->tap) && r->publish && r->publish[0])
-                return spec_error(ret_error, -EINVAL,
-                                  "\"publish\" is only for hyperd's own bridge: on a %s of your own (\"%s:%s\") "
-                                  "hyperd adds no rules; reach the container at its address, or forward the port "
-                                  "yourself",
-                                  r->bridge ? "bridge" : "tap", r->bridge ? "bridge" : "tap",
-                                  r->bridge ? r->bridge : r->tap);
+                return error_set(ret_error, -EINVAL,
+                                 "\"publish\" is only for hyperd's own bridge: on a %s of your own (\"%s:%s\") "
+                                 "hyperd adds no rules; reach the container at its address, or forward the port "
+                                 "yourself",
+                                 r->bridge ? "bridge" : "tap", r->bridge ? "bridge" : "tap",
+                                 r->bridge ? r->bridge : r->tap);
         for (char **p = r->publish; p && *p; p++) {
                 struct netbridge_port port;
                 int k = container_port_parse(*p, &port, ret_error);
@@ -285,18 +272,18 @@ static int run_network(struct json_object *o, struct container_run *ret, char **
                 const char *name = net + (bridge ? strlen("bridge:") : strlen("tap:"));
 
                 if (!container_ifname_valid(name))
-                        return spec_error(ret_error, -EINVAL,
-                                          "invalid %s name \"%.64s\" in \"network\": the name of an existing "
-                                          "interface, 1 to 15 letters, digits, '_', '.' or '-'",
-                                          bridge ? "bridge" : "tap", name);
+                        return error_set(ret_error, -EINVAL,
+                                         "invalid %s name \"%.64s\" in \"network\": the name of an existing "
+                                         "interface, 1 to 15 letters, digits, '_', '.' or '-'",
+                                         bridge ? "bridge" : "tap", name);
                 *(bridge ? &ret->bridge : &ret->tap) = strdup(name);
                 if (!ret->bridge && !ret->tap)
                         return -ENOMEM;
         } else if (strcmp(net, "bridge") != 0)
-                return spec_error(ret_error, -EINVAL,
-                                  "\"network\" must be \"bridge\" (the default), \"none\", \"bridge:NAME\" "
-                                  "(a bridge of yours) or \"tap:NAME\" (a tap of yours), not \"%.64s\"",
-                                  net);
+                return error_set(ret_error, -EINVAL,
+                                 "\"network\" must be \"bridge\" (the default), \"none\", \"bridge:NAME\" "
+                                 "(a bridge of yours) or \"tap:NAME\" (a tap of yours), not \"%.64s\"",
+                                 net);
         return 0;
 }
 
@@ -336,12 +323,12 @@ static int run_io_flags(struct json_object *o, struct container_run *ret, char *
                 int r = json_get_bool(o, keys[i], flags[i]);
 
                 if (r == -EINVAL)
-                        return spec_error(ret_error, -EINVAL, "\"%s\" must be true or false", keys[i]);
+                        return error_set(ret_error, -EINVAL, "\"%s\" must be true or false", keys[i]);
                 if (r < 0 && r != -ENOENT)
                         return r;
         }
         if (ret->stdin_once && !ret->stdin_open)
-                return spec_error(ret_error, -EINVAL, "\"stdin_once\" needs \"stdin\": true");
+                return error_set(ret_error, -EINVAL, "\"stdin_once\" needs \"stdin\": true");
         return 0;
 }
 
@@ -386,7 +373,7 @@ static int run_fields(struct json_object *o, struct container_run *ret, char **r
                 return r;
         r = json_get_bool(o, "rm", &ret->auto_remove);
         if (r == -EINVAL)
-                return spec_error(ret_error, -EINVAL, "\"rm\" must be true or false");
+                return error_set(ret_error, -EINVAL, "\"rm\" must be true or false");
         if (r < 0 && r != -ENOENT)
                 return r;
         return run_io_flags(o, ret, ret_error);
@@ -399,10 +386,9 @@ int container_run_parse(const char *body, size_t len, struct container_run *ret,
         int r;
 
         if (!body || len == 0)
-                return spec_error(ret_error, -EINVAL,
-                                  "the request needs a JSON body: {\"image\": ..., \"cmd\": [...]}");
+                return error_set(ret_error, -EINVAL, "the request needs a JSON body: {\"image\": ..., \"cmd\": [...]}");
         if (json_parse_object(body, len, &o) < 0)
-                return spec_error(ret_error, -EINVAL, "the request body is not a JSON object");
+                return error_set(ret_error, -EINVAL, "the request body is not a JSON object");
         r = run_fields(o, &run, ret_error);
         if (r >= 0)
                 r = run_check(&run, ret_error);
@@ -440,9 +426,9 @@ int container_args(const struct image_config *ic, const struct container_run *r,
         if (!v || strv_append(&v, &n, entry) < 0 || strv_append(&v, &n, cmd) < 0)
                 return -ENOMEM;
         if (n == 0)
-                return spec_error(ret_error, -EINVAL,
-                                  "no command to run: the image has no Cmd or Entrypoint "
-                                  "and none was given");
+                return error_set(ret_error, -EINVAL,
+                                 "no command to run: the image has no Cmd or Entrypoint "
+                                 "and none was given");
         *ret = TAKE_PTR(v);
         return 0;
 }
@@ -523,8 +509,8 @@ static int user_part(int rootfs_fd, const char *file, const char *name, uint32_t
         if (parse_u32(name, ret))
                 return 1;
         if (rootfs_fd < 0 || read_in_root(rootfs_fd, file, &text) < 0 || db_lookup(text, name, ret, ret_gid) < 0)
-                return spec_error(ret_error, -EINVAL, "unable to find %s %.200s: no matching entries in %s",
-                                  ret_gid ? "user" : "group", name, file);
+                return error_set(ret_error, -EINVAL, "unable to find %s %.200s: no matching entries in %s",
+                                 ret_gid ? "user" : "group", name, file);
         return 0;
 }
 
@@ -849,10 +835,10 @@ int container_port_parse(const char *s, struct netbridge_port *ret, char **ret_e
         if (r >= 0 && p.host_port_end - p.host_port >= NETBRIDGE_PORT_RANGE_MAX)
                 r = -EINVAL;
         if (r < 0)
-                return spec_error(ret_error, -EINVAL,
-                                  "invalid published port \"%.200s\": [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp], "
-                                  "ranges of the same length, at most %d ports",
-                                  s, NETBRIDGE_PORT_RANGE_MAX);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid published port \"%.200s\": [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp], "
+                                 "ranges of the same length, at most %d ports",
+                                 s, NETBRIDGE_PORT_RANGE_MAX);
         *ret = p;
         return 0;
 }

@@ -21,6 +21,7 @@
 #include "container-spec.h"
 #include "container-io.h"
 #include "containers.h"
+#include "error-util.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "image-store.h"
@@ -30,19 +31,6 @@
 
 #define CONTAINER_MAX_STATE       (1024 * 1024)
 #define CONTAINER_MAX_RUNV_OUTPUT (64 * 1024)
-
-_printf_(3, 4) static int ct_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 char *container_bundle(struct hyperd *hd, const char *id, const char *file)
 {
@@ -179,10 +167,10 @@ int container_signal(struct hyperd *hd, const char *id, int sig, char **ret_erro
         snprintf(signame, sizeof(signame), "%d", sig);
         r = ct_runv(hd, args, &res);
         if (r < 0)
-                return ct_error(ret_error, r, "cannot run runv: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot run runv: %s", strerror(-r));
         if (res.status != 0)
-                r = ct_error(ret_error, -EBUSY, "cannot signal container %s: %s", id,
-                             runv_result_message(&res) ? runv_result_message(&res) : "runv kill failed");
+                r = error_set(ret_error, -EBUSY, "cannot signal container %s: %s", id,
+                              runv_result_message(&res) ? runv_result_message(&res) : "runv kill failed");
         runv_result_done(&res);
         return r;
 }
@@ -217,8 +205,8 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
                 return -ENOMEM;
         r = ct_runv(hd, args, &res);
         if (r >= 0 && res.status != 0)
-                r = ct_error(ret_error, -EIO, "cannot delete container %s: %s", id,
-                             runv_result_message(&res) ? runv_result_message(&res) : "runv delete failed");
+                r = error_set(ret_error, -EIO, "cannot delete container %s: %s", id,
+                              runv_result_message(&res) ? runv_result_message(&res) : "runv delete failed");
         runv_result_done(&res);
         if (r < 0)
                 return r;
@@ -230,10 +218,10 @@ int container_remove(struct hyperd *hd, const char *id, char **ret_error)
                 return r;
         r = image_rootfs_remove(s, id, &error);
         if (r < 0 && r != -ENOENT)
-                return ct_error(ret_error, r, "%s", error ? error : strerror(-r));
+                return error_set(ret_error, r, "%s", error ? error : strerror(-r));
         r = rm_rf(bundle);
         if (r < 0)
-                return ct_error(ret_error, r, "cannot remove %s: %s", bundle, strerror(-r));
+                return error_set(ret_error, r, "cannot remove %s: %s", bundle, strerror(-r));
         db_member_remove(hd->db, id);
         return db_container_remove(hd->db, id);
 }
@@ -258,8 +246,8 @@ static int ct_restart(struct hyperd *hd, const char *id, bool reattach, char **r
 
         r = ct_runv(hd, args, &res);
         if (r >= 0 && res.status != 0)
-                r = ct_error(ret_error, -EIO, "cannot delete container %s: %s", id,
-                             runv_result_message(&res) ? runv_result_message(&res) : "runv delete failed");
+                r = error_set(ret_error, -EIO, "cannot delete container %s: %s", id,
+                              runv_result_message(&res) ? runv_result_message(&res) : "runv delete failed");
         runv_result_done(&res);
         if (r < 0)
                 return r;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +7,10 @@
 
 #include <json-c/json.h>
 
+#include "error-util.h"
 #include "macros.h"
 #include "pod.h"
 #include "volume-spec.h"
-
-_printf_(3, 4) static int vs_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 void volume_spec_done(struct volume_spec *v)
 {
@@ -74,10 +61,10 @@ static int vs_options(const char *opts, const char *s, bool *ret_readonly, char 
         else if (strcmp(opts, "rw") == 0)
                 *ret_readonly = false;
         else
-                return vs_error(ret_error, -EINVAL,
-                                "invalid volume \"%.200s\": the mode \"%.32s\" is not ro or rw "
-                                "(SOURCE:/CONTAINER/PATH[:ro|rw])",
-                                s, opts);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid volume \"%.200s\": the mode \"%.32s\" is not ro or rw "
+                                 "(SOURCE:/CONTAINER/PATH[:ro|rw])",
+                                 s, opts);
         return 0;
 }
 
@@ -87,20 +74,20 @@ static int vs_source(const char *src, const char *s, enum volume_kind *ret, char
                 *ret = VOLUME_HOST;
                 return strlen(src) <= VOLUME_MAX_PATH
                                ? 0
-                               : vs_error(ret_error, -EINVAL, "invalid volume: the host path is over %d bytes",
-                                          VOLUME_MAX_PATH);
+                               : error_set(ret_error, -EINVAL, "invalid volume: the host path is over %d bytes",
+                                           VOLUME_MAX_PATH);
         }
         *ret = VOLUME_NAMED;
         if (src[0] == '.' || strchr(src, '/'))
-                return vs_error(ret_error, -EINVAL,
-                                "invalid volume \"%.200s\": a host path must be absolute (\"%.200s\" is not); "
-                                "a volume name has no '/'",
-                                s, src);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid volume \"%.200s\": a host path must be absolute (\"%.200s\" is not); "
+                                 "a volume name has no '/'",
+                                 s, src);
         if (!volume_name_valid(src))
-                return vs_error(ret_error, -EINVAL,
-                                "invalid volume name \"%.200s\": letters, digits, '_', '.' and '-', 2 to %d, "
-                                "starting with a letter or digit",
-                                src, VOLUME_MAX_NAME);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid volume name \"%.200s\": letters, digits, '_', '.' and '-', 2 to %d, "
+                                 "starting with a letter or digit",
+                                 src, VOLUME_MAX_NAME);
         return 0;
 }
 
@@ -115,10 +102,10 @@ int volume_spec_parse(const char *s, struct volume_spec *ret, char **ret_error)
                 return -ENOMEM;
         dest = strchr(copy, ':');
         if (!dest || dest == copy)
-                return vs_error(ret_error, -EINVAL,
-                                "invalid volume \"%.200s\": SOURCE:/CONTAINER/PATH[:ro|rw], where SOURCE is an "
-                                "absolute host path or a volume name",
-                                s);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid volume \"%.200s\": SOURCE:/CONTAINER/PATH[:ro|rw], where SOURCE is an "
+                                 "absolute host path or a volume name",
+                                 s);
         *dest++ = '\0';
         opts = strchr(dest, ':');
         if (opts)
@@ -126,10 +113,10 @@ int volume_spec_parse(const char *s, struct volume_spec *ret, char **ret_error)
         if (opts && (r = vs_options(opts, s, &v.readonly, ret_error)) < 0)
                 return r;
         if (!volume_destination_valid(dest))
-                return vs_error(ret_error, -EINVAL,
-                                "invalid volume \"%.200s\": the container path \"%.200s\" must be absolute, "
-                                "not \"/\", without \".\" or \"..\" parts",
-                                s, dest);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid volume \"%.200s\": the container path \"%.200s\" must be absolute, "
+                                 "not \"/\", without \".\" or \"..\" parts",
+                                 s, dest);
         r = vs_source(copy, s, &v.kind, ret_error);
         if (r < 0)
                 return r;
@@ -177,13 +164,13 @@ int resources_memory_parse(const char *s, uint64_t *ret, char **ret_error)
         if (r >= 0 && v > VOLUME_MAX_MEMORY / mult)
                 r = -ERANGE;
         if (r < 0)
-                return vs_error(ret_error, -EINVAL,
-                                "invalid memory \"%.64s\": a number of bytes with an optional unit b, k, m or g "
-                                "(e.g. 256m, 1g), at most 1024g",
-                                s);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid memory \"%.64s\": a number of bytes with an optional unit b, k, m or g "
+                                 "(e.g. 256m, 1g), at most 1024g",
+                                 s);
         if (v * mult < VOLUME_MIN_MEMORY)
-                return vs_error(ret_error, -EINVAL,
-                                "memory \"%.64s\" is too small: a VM needs at least 64m to boot", s);
+                return error_set(ret_error, -EINVAL, "memory \"%.64s\" is too small: a VM needs at least 64m to boot",
+                                 s);
         *ret = v * mult;
         return 0;
 }
@@ -209,10 +196,10 @@ int resources_cpus_parse(const char *s, unsigned max_cpus, uint64_t *ret_millicp
                 r = -EINVAL;
         milli += whole * 1000;
         if (r < 0 || milli == 0 || milli > (uint64_t)max_cpus * 1000)
-                return vs_error(ret_error, -EINVAL,
-                                "invalid cpus \"%.64s\": a number above 0 and at most %u "
-                                "(the host's CPUs), e.g. 2 or 0.5",
-                                s, max_cpus);
+                return error_set(ret_error, -EINVAL,
+                                 "invalid cpus \"%.64s\": a number above 0 and at most %u "
+                                 "(the host's CPUs), e.g. 2 or 0.5",
+                                 s, max_cpus);
         *ret_millicpus = milli;
         return 0;
 }

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +13,12 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "error-util.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "runv-driver.h"
 #include "volumes.h"
-
-_printf_(3, 4) static int vol_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return r;
-        free(*ret_error);
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
 
 static void *mfree(void *p)
 {
@@ -59,7 +45,7 @@ int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char *
         int r;
 
         if (!volume_name_valid(name))
-                return vol_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "invalid volume name \"%.200s\": letters, digits, '_', '.' and '-', 2 to %d, "
                                  "starting with a letter or digit",
                                  name, VOLUME_MAX_NAME);
@@ -70,7 +56,7 @@ int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char *
         r = db_volume_add(hd->db, name, time(NULL));
         if (r < 0 && r != -EEXIST) {
                 pthread_mutex_unlock(&hd->volume_lock);
-                return vol_error(ret_error, r, "cannot record volume %s: %s", name, strerror(-r));
+                return error_set(ret_error, r, "cannot record volume %s: %s", name, strerror(-r));
         }
         *ret_created = r >= 0;
         /* Made again if it went missing: the row is the truth. */
@@ -79,7 +65,7 @@ int volume_create(struct hyperd *hd, const char *name, bool *ret_created, char *
                 db_volume_remove(hd->db, name);
         pthread_mutex_unlock(&hd->volume_lock);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot make %s: %s", path, strerror(-r));
+                return error_set(ret_error, r, "cannot make %s: %s", path, strerror(-r));
         if (*ret_created)
                 log_info("volume %s made at %s", name, path);
         return 0;
@@ -162,14 +148,14 @@ int volume_remove(struct hyperd *hd, const char *name, char **ret_error)
         }
         pthread_mutex_unlock(&hd->volume_lock);
         if (r == -ENOENT)
-                return vol_error(ret_error, r, "no such volume: %s", name);
+                return error_set(ret_error, r, "no such volume: %s", name);
         if (r == -EBUSY) {
                 users = vol_users(hd, "volume", name);
-                return vol_error(ret_error, r, "volume %s is in use by %s: remove the container%s first", name,
+                return error_set(ret_error, r, "volume %s is in use by %s: remove the container%s first", name,
                                  users ? users : "a container", users && strchr(users, ',') ? "s" : "");
         }
         if (r < 0)
-                return vol_error(ret_error, r, "cannot remove volume %s: %s", name, strerror(-r));
+                return error_set(ret_error, r, "cannot remove volume %s: %s", name, strerror(-r));
         r = aside ? rm_rf(aside) : 0;
         if (r < 0 && r != -ENOENT)
                 log_warning("volume %s: cannot remove %s: %s", name, aside, strerror(-r));
@@ -227,24 +213,24 @@ static int vol_check_host(struct container_volume *v, char **ret_error)
 
         /* Whatever stat says (missing, not a folder on the way, no access), the request is what is wrong. */
         if (stat(v->spec.source, &st) < 0)
-                return vol_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "the host path %.200s %s (volume for %.200s): make it first, or give "
                                  "a name (no '/') for a named volume",
                                  v->spec.source, errno == ENOENT ? "does not exist" : strerror(errno),
                                  v->spec.destination);
         if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-                return vol_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "the host path %.200s is neither a folder nor a regular file: only those can "
                                  "be volumes",
                                  v->spec.source);
         v->host_path = realpath(v->spec.source, NULL);
         if (!v->host_path)
-                return vol_error(ret_error, errno == ENOMEM ? -ENOMEM : -EINVAL, "the host path %.200s: %s",
+                return error_set(ret_error, errno == ENOMEM ? -ENOMEM : -EINVAL, "the host path %.200s: %s",
                                  v->spec.source, strerror(errno));
         if (S_ISREG(st.st_mode)) {
                 r = vol_probe(v->host_path, &v->format);
                 if (r < 0)
-                        return vol_error(ret_error, r, "cannot read %s: %s", v->host_path, strerror(-r));
+                        return error_set(ret_error, r, "cannot read %s: %s", v->host_path, strerror(-r));
         }
         return 0;
 }
@@ -260,7 +246,7 @@ static int vol_check_block_free(struct hyperd *hd, const struct container_volume
         if (r < 0 || n == 0)
                 return r;
         users = vol_users(hd, "block", v->host_path);
-        return vol_error(ret_error, -EBUSY, "the disk image %s is attached to %s already: one VM at a time",
+        return error_set(ret_error, -EBUSY, "the disk image %s is attached to %s already: one VM at a time",
                          v->host_path, users ? users : "a container");
 }
 
@@ -343,9 +329,9 @@ static int vol_runv_umount(struct hyperd *hd, const char *id, const char *destin
 
         r = runv_driver_run(&d, &call, &res);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+                return error_set(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
         if (res.status != 0)
-                r = vol_error(ret_error, -EBUSY, "cannot detach %s: %s", destination,
+                r = error_set(ret_error, -EBUSY, "cannot detach %s: %s", destination,
                               runv_result_message(&res) ? runv_result_message(&res) : "runv umount-block failed");
         runv_result_done(&res);
         return r;
@@ -366,7 +352,7 @@ int container_block_detach(struct hyperd *hd, const char *id, const char *destin
                 found = found || (strcmp(a[i].kind, "block") == 0 && strcmp(a[i].destination, destination) == 0);
         db_container_volume_free_array(a, n);
         if (!found)
-                return vol_error(ret_error, -ENOENT, "the container has no block volume at %.200s", destination);
+                return error_set(ret_error, -ENOENT, "the container has no block volume at %.200s", destination);
         /* A container that is not live has no VM: the disk is free already. */
         if (live && (r = vol_runv_umount(hd, id, destination, ret_error)) < 0)
                 return r;
@@ -394,9 +380,9 @@ static int vol_runv_mount(struct hyperd *hd, const char *id, const char *file, c
         args[n++] = (char *)destination;
         r = runv_driver_run(&d, &call, &res);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
+                return error_set(ret_error, r, "cannot run %s: %s", hd->runv, strerror(-r));
         if (res.status != 0)
-                r = vol_error(ret_error, volume_mount_error(runv_result_message(&res)), "cannot attach %s at %s: %s",
+                r = error_set(ret_error, volume_mount_error(runv_result_message(&res)), "cannot attach %s at %s: %s",
                               file, destination,
                               runv_result_message(&res) ? runv_result_message(&res) : "runv mount-block failed");
         runv_result_done(&res);
@@ -412,22 +398,22 @@ static int vol_block_file(const char *file, const char *format, char **ret_path,
         int r;
 
         if (!file || file[0] != '/')
-                return vol_error(ret_error, -EINVAL, "the disk image must be an absolute host path");
+                return error_set(ret_error, -EINVAL, "the disk image must be an absolute host path");
         if (format && !volume_format_valid(format))
-                return vol_error(ret_error, -EINVAL, "invalid format \"%.32s\": raw or qcow2", format);
+                return error_set(ret_error, -EINVAL, "invalid format \"%.32s\": raw or qcow2", format);
         if (stat(file, &st) < 0)
-                return vol_error(ret_error, errno == ENOENT ? -ENOENT : -EINVAL, "the disk image %.200s: %s", file,
+                return error_set(ret_error, errno == ENOENT ? -ENOENT : -EINVAL, "the disk image %.200s: %s", file,
                                  strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return vol_error(ret_error, -EINVAL, "%.200s is not a regular file: a block volume is a disk image file",
-                                 file);
+                return error_set(ret_error, -EINVAL,
+                                 "%.200s is not a regular file: a block volume is a disk image file", file);
         path = realpath(file, NULL);
         if (!path)
-                return vol_error(ret_error, errno == ENOMEM ? -ENOMEM : -EINVAL, "the disk image %.200s: %s", file,
+                return error_set(ret_error, errno == ENOMEM ? -ENOMEM : -EINVAL, "the disk image %.200s: %s", file,
                                  strerror(errno));
         r = format ? 0 : vol_probe(path, &probed);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+                return error_set(ret_error, r, "cannot read %s: %s", path, strerror(-r));
         *ret_format = format ? format : probed ? probed : "raw";
         *ret_path = TAKE_PTR(path);
         return 0;
@@ -441,7 +427,7 @@ int container_block_attach(struct hyperd *hd, const char *id, const char *file, 
         int r;
 
         if (!destination || !volume_destination_valid(destination))
-                return vol_error(ret_error, -EINVAL,
+                return error_set(ret_error, -EINVAL,
                                  "invalid destination \"%.200s\": an absolute container path, not \"/\", "
                                  "without \".\" or \"..\" parts",
                                  destination ? destination : "");
@@ -454,13 +440,13 @@ int container_block_attach(struct hyperd *hd, const char *id, const char *file, 
         r = db_container_volume_add_block(hd->db, &row);
         if (r == -EBUSY) {
                 users = vol_users(hd, "block", path);
-                return vol_error(ret_error, r, "the disk image %s is attached to %s already: one VM at a time", path,
+                return error_set(ret_error, r, "the disk image %s is attached to %s already: one VM at a time", path,
                                  users ? users : "a container");
         }
         if (r == -EEXIST)
-                return vol_error(ret_error, -EBUSY, "the container has a volume at %s already", destination);
+                return error_set(ret_error, -EBUSY, "the container has a volume at %s already", destination);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot record the block volume: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot record the block volume: %s", strerror(-r));
         r = vol_runv_mount(hd, id, path, destination, format, readonly, ret_error);
         /* A disk the VM kept keeps its row: the file is refused elsewhere until the container goes. */
         if (r == -ENOTRECOVERABLE)
@@ -709,16 +695,16 @@ static int vol_record_named(struct hyperd *hd, const char *id, struct container_
         int r = db_container_volume_add_named(hd->db, row, time(NULL), &v->created);
 
         if (r < 0)
-                return vol_error(ret_error, r, "cannot record volume %s: %s", v->spec.source, strerror(-r));
+                return error_set(ret_error, r, "cannot record volume %s: %s", v->spec.source, strerror(-r));
         if (v->created)
                 log_info("volume %s made at %s", v->spec.source, v->host_path);
         r = mkdir_p(v->host_path, 0755);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot make %s: %s", v->host_path, strerror(-r));
+                return error_set(ret_error, r, "cannot make %s: %s", v->host_path, strerror(-r));
         r = vol_populate_one(hd, id, v, rootfs_fd);
         if (r < 0)
-                return vol_error(ret_error, r, "cannot copy the image's %s into volume %s: %s",
-                                 v->spec.destination, v->spec.source, strerror(-r));
+                return error_set(ret_error, r, "cannot copy the image's %s into volume %s: %s", v->spec.destination,
+                                 v->spec.source, strerror(-r));
         return 0;
 }
 
@@ -747,7 +733,7 @@ int container_volumes_record(struct hyperd *hd, const char *id, struct container
                 if (named)
                         r = vol_record_named(hd, id, v, &row, rootfs_fd, ret_error);
                 else if ((r = db_container_volume_add(hd->db, &row)) < 0)
-                        r = vol_error(ret_error, r, "cannot record volume %s: %s", v->spec.destination, strerror(-r));
+                        r = error_set(ret_error, r, "cannot record volume %s: %s", v->spec.destination, strerror(-r));
         }
         pthread_mutex_unlock(&hd->volume_lock);
         return r;

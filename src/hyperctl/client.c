@@ -295,20 +295,50 @@ char *hc_container_path(const char *id, const char *what)
         return p;
 }
 
-int hc_post_each(char **argv, int first, int argc, const char *what, const char *key, const char *value)
+int hc_call_each(const char *method, const char *prefix, char **ids, int n, const char *suffix)
 {
         int status = 0;
 
-        for (int i = first; i < argc; i++) {
-                _cleanup_free_ char *base = hc_container_path(argv[i], what), *esc = hc_escape(value), *path = NULL;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *esc = hc_escape(ids[i]), *path = NULL;
 
-                if (!base || !esc || asprintf(&path, "%s?%s=%s", base, key, esc) < 0)
+                if (!esc || asprintf(&path, "%s%s%s", prefix, esc, suffix) < 0)
                         return hc_error("out of memory");
-                if (hc_call_json("POST", path, NULL, NULL) != 0)
+                if (hc_call_json(method, path, NULL, NULL) != 0)
                         status = HC_EXIT_FAILURE;
                 else
-                        printf("%s\n", argv[i]);
+                        printf("%s\n", ids[i]);
         }
+        return status;
+}
+
+int hc_post_each(char **argv, int first, int argc, const char *what, const char *key, const char *value)
+{
+        _cleanup_free_ char *esc = hc_escape(value), *suffix = NULL;
+
+        if (!esc || asprintf(&suffix, "/%s?%s=%s", what, key, esc) < 0)
+                return hc_error("out of memory");
+        return hc_call_each("POST", "/v1/containers/", argv + first, argc - first, suffix);
+}
+
+int hc_inspect_each(char **ids, int n, int (*get)(const char *id, struct json_object **ret))
+{
+        _cleanup_(json_object_putp) struct json_object *all = json_object_new_array();
+        int status = 0;
+
+        if (!all)
+                return hc_error("out of memory");
+        for (int i = 0; i < n; i++) {
+                struct json_object *o = NULL;
+
+                if (get(ids[i], &o) != 0) {
+                        status = HC_EXIT_FAILURE;
+                        continue;
+                }
+                json_object_array_add(all, o);
+        }
+        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
         return status;
 }
 

@@ -68,6 +68,18 @@ char *hc_container_path(const char *id, const char *what);
  * and returns HC_EXIT_FAILURE if any failed.
  */
 int hc_post_each(char **argv, int first, int argc, const char *what, const char *key, const char *value);
+/*
+ * METHOD PREFIX<id>SUFFIX (the id escaped) for each of the n ids, printing each
+ * one that took it, as docker does; goes on after a failure and returns
+ * HC_EXIT_FAILURE if any failed. hc_post_each is one of these.
+ */
+int hc_call_each(const char *method, const char *prefix, char **ids, int n, const char *suffix);
+/*
+ * Prints a JSON array of what get() found for each of the n ids, as `docker
+ * inspect` does; get() says its own failure, and HC_EXIT_FAILURE is returned
+ * if any failed.
+ */
+int hc_inspect_each(char **ids, int n, int (*get)(const char *id, struct json_object **ret));
 
 int hc_cmd_version(int argc, char **argv);
 int hc_cmd_info(int argc, char **argv);

@@ -42,21 +42,7 @@ static int inspect_one(const char *name, struct json_object **ret)
 /* Prints a JSON array of the containers and images found, as `docker inspect` does; exits 1 if any was not. */
 int hc_cmd_inspect(int argc, char **argv)
 {
-        _cleanup_(json_object_putp) struct json_object *all = json_object_new_array();
-        int status = 0;
-
         if (argc < 2)
                 return hc_usage_error("usage: hyperctl inspect CONTAINER|IMAGE...");
-        for (int i = 1; i < argc; i++) {
-                struct json_object *o = NULL;
-
-                if (inspect_one(argv[i], &o) != 0) {
-                        status = HC_EXIT_FAILURE;
-                        continue;
-                }
-                json_object_array_add(all, o);
-        }
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
-        return status;
+        return hc_inspect_each(argv + 1, argc - 1, inspect_one);
 }

@@ -64,47 +64,27 @@ static int volume_ls(int argc, char **argv)
         return 0;
 }
 
+static int volume_get(const char *name, struct json_object **ret)
+{
+        _cleanup_free_ char *esc = hc_escape(name), *path = NULL;
+
+        if (!esc || asprintf(&path, "/v1/volumes/%s", esc) < 0)
+                return hc_error("out of memory");
+        return hc_get_json(path, ret);
+}
+
 static int volume_inspect(int argc, char **argv)
 {
-        _cleanup_(json_object_putp) struct json_object *all = json_object_new_array();
-        int status = 0;
-
         if (argc < 2)
                 return hc_usage_error("usage: hyperctl volume inspect NAME...");
-        for (int i = 1; i < argc; i++) {
-                _cleanup_free_ char *name = hc_escape(argv[i]), *path = NULL;
-                struct json_object *o = NULL;
-
-                if (!name || asprintf(&path, "/v1/volumes/%s", name) < 0)
-                        return hc_error("out of memory");
-                if (hc_get_json(path, &o) != 0) {
-                        status = HC_EXIT_FAILURE;
-                        continue;
-                }
-                json_object_array_add(all, o);
-        }
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
-        return status;
+        return hc_inspect_each(argv + 1, argc - 1, volume_get);
 }
 
 static int volume_rm(int argc, char **argv)
 {
-        int status = 0;
-
         if (argc < 2)
                 return hc_usage_error("usage: hyperctl volume rm NAME...");
-        for (int i = 1; i < argc; i++) {
-                _cleanup_free_ char *name = hc_escape(argv[i]), *path = NULL;
-
-                if (!name || asprintf(&path, "/v1/volumes/%s", name) < 0)
-                        return hc_error("out of memory");
-                if (hc_call_json("DELETE", path, NULL, NULL) != 0)
-                        status = HC_EXIT_FAILURE;
-                else
-                        printf("%s\n", argv[i]);
-        }
-        return status;
+        return hc_call_each("DELETE", "/v1/volumes/", argv + 1, argc - 1, "");
 }
 
 /* FILE:/PATH[:ro|rw] into the attach body. */

@@ -73,50 +73,30 @@ static int pod_ls(int argc, char **argv)
         return 0;
 }
 
+static int pod_get(const char *id, struct json_object **ret)
+{
+        _cleanup_free_ char *path = pod_path(id, "json");
+
+        if (!path)
+                return hc_error("out of memory");
+        return hc_get_json(path, ret);
+}
+
 static int pod_inspect(int argc, char **argv)
 {
-        _cleanup_(json_object_putp) struct json_object *all = json_object_new_array();
-        int status = 0;
-
         if (argc < 2)
                 return hc_usage_error("usage: hyperctl pod inspect POD...");
-        for (int i = 1; i < argc; i++) {
-                _cleanup_free_ char *path = pod_path(argv[i], "json");
-                struct json_object *o = NULL;
-
-                if (!path)
-                        return hc_error("out of memory");
-                if (hc_get_json(path, &o) != 0) {
-                        status = HC_EXIT_FAILURE;
-                        continue;
-                }
-                json_object_array_add(all, o);
-        }
-        printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
-        return status;
+        return hc_inspect_each(argv + 1, argc - 1, pod_get);
 }
 
 /* start: one request per pod, each printed when done; goes on after a failure. A running pod is no error. */
 static int pod_start(int argc, char **argv)
 {
-        int status = 0;
-
         if (getopt(argc, argv, "") >= 0)
                 return HC_EXIT_USAGE;
         if (optind >= argc)
                 return hc_usage_error("usage: hyperctl pod start POD...");
-        for (int i = optind; i < argc; i++) {
-                _cleanup_free_ char *path = pod_path(argv[i], "start");
-
-                if (!path)
-                        return hc_error("out of memory");
-                if (hc_call_json("POST", path, NULL, NULL) != 0)
-                        status = HC_EXIT_FAILURE;
-                else
-                        printf("%s\n", argv[i]);
-        }
-        return status;
+        return hc_call_each("POST", "/v1/pods/", argv + optind, argc - optind, "/start");
 }
 
 /* stop [-t S] and rm [-f]: one request per pod, each printed when done; goes on after a failure. */
@@ -124,9 +104,10 @@ static int pod_each(int argc, char **argv, bool rm)
 {
         static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {"time", required_argument, NULL, 't'},
                                              {}};
+        _cleanup_free_ char *suffix = NULL;
         const char *query = NULL;
         char tbuf[32];
-        int c, status = 0;
+        int c;
 
         while ((c = getopt_long(argc, argv, rm ? "f" : "t:", opts, NULL)) >= 0) {
                 if (c == 'f')
@@ -139,17 +120,9 @@ static int pod_each(int argc, char **argv, bool rm)
         }
         if (optind >= argc)
                 return hc_usage_error(rm ? "usage: hyperctl pod rm [-f] POD..." : "usage: hyperctl pod stop [-t SECONDS] POD...");
-        for (int i = optind; i < argc; i++) {
-                _cleanup_free_ char *base = pod_path(argv[i], rm ? NULL : "stop"), *path = NULL;
-
-                if (!base || asprintf(&path, "%s%s", base, query ? query : "") < 0)
-                        return hc_error("out of memory");
-                if (hc_call_json(rm ? "DELETE" : "POST", path, NULL, NULL) != 0)
-                        status = HC_EXIT_FAILURE;
-                else
-                        printf("%s\n", argv[i]);
-        }
-        return status;
+        if (asprintf(&suffix, "%s%s", rm ? "" : "/stop", query ? query : "") < 0)
+                return hc_error("out of memory");
+        return hc_call_each(rm ? "DELETE" : "POST", "/v1/pods/", argv + optind, argc - optind, suffix);
 }
 
 int hc_cmd_pod(int argc, char **argv)

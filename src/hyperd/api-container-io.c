@@ -84,28 +84,7 @@ static int io_bool(struct MHD_Connection *c, const char *key, bool def, bool *re
         return v ? router_parse_bool(v, ret) : 0;
 }
 
-/* ---- create, start ---- */
-
-enum MHD_Result api_containers_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
-{
-        _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
-        _cleanup_free_ char *id = NULL, *name = NULL;
-        struct container_run run = {0};
-        char *error = NULL;
-        int r;
-
-        if (!o)
-                return MHD_NO;
-        r = container_run_parse(req->body, req->body_len, &run, &error);
-        if (r >= 0)
-                r = container_make(hd, &run, false, &id, &name, &error);
-        container_run_done(&run);
-        if (r < 0)
-                return http_reply_errno(c, r, error, "cannot create the container");
-        json_object_object_add(o, "id", json_object_new_string(id));
-        json_object_object_add(o, "name", json_object_new_string(name));
-        return http_reply_json(c, MHD_HTTP_CREATED, o);
-}
+/* ---- start ---- */
 
 enum MHD_Result api_container_start(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
 {

@@ -91,7 +91,8 @@ enum MHD_Result api_containers_list(struct hyperd *hd, struct MHD_Connection *c,
         return http_reply_json(c, MHD_HTTP_OK, arr);
 }
 
-enum MHD_Result api_containers_run(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+/* run (start true) and create: the same body, the container started or left created. */
+static enum MHD_Result api_containers_make(struct hyperd *hd, struct MHD_Connection *c, struct request *req, bool start)
 {
         _cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
         _cleanup_free_ char *id = NULL, *name = NULL;
@@ -103,13 +104,24 @@ enum MHD_Result api_containers_run(struct hyperd *hd, struct MHD_Connection *c, 
                 return MHD_NO;
         r = container_run_parse(req->body, req->body_len, &run, &error);
         if (r >= 0)
-                r = container_create(hd, &run, &id, &name, &error);
+                r = container_make(hd, &run, start, &id, &name, &error);
         container_run_done(&run);
         if (r < 0)
-                return http_reply_errno(c, r, error, "cannot run the container");
+                return http_reply_errno(c, r, error,
+                                        start ? "cannot run the container" : "cannot create the container");
         json_object_object_add(o, "id", json_object_new_string(id));
         json_object_object_add(o, "name", json_object_new_string(name));
         return http_reply_json(c, MHD_HTTP_CREATED, o);
+}
+
+enum MHD_Result api_containers_run(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+{
+        return api_containers_make(hd, c, req, true);
+}
+
+enum MHD_Result api_containers_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
+{
+        return api_containers_make(hd, c, req, false);
 }
 
 enum MHD_Result api_container_inspect(struct hyperd *hd, struct MHD_Connection *c, struct request *req)

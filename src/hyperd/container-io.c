@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,7 @@
 #include "fd-util.h"
 #include "log.h"
 #include "shim-proto.h"
-
-extern char **environ;
+#include "spawn-util.h"
 
 #define SHIM_MAX_READY 2048
 
@@ -93,38 +91,13 @@ static char **io_argv(struct hyperd *hd, const struct shim_options *o, char **ar
         if (o->ready_on_exit)
                 v[i++] = (char *)"--ready-on-exit";
         v[i++] = (char *)"--ready-fd";
-        v[i++] = (char *)"3"; /* io_spawn puts it there */
+        v[i++] = (char *)"3"; /* container_shim_start puts it there */
         v[i++] = (char *)"--";
         v[i++] = hd->runv;
         v[i++] = (char *)"--root";
         v[i++] = hd->config->runv_root;
         memcpy(v + i, args, n * sizeof(char *));
         return v;
-}
-
-static int io_spawn(char **argv, int ready_fd, pid_t *ret)
-{
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
-        int r;
-
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, ready_fd, 3);
-        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-        r = -posix_spawn(ret, argv[0], &fa, &attr, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        return r;
 }
 
 int container_shim_start(struct hyperd *hd, const struct shim_options *o, char **args, char **ret_error)
@@ -148,7 +121,8 @@ int container_shim_start(struct hyperd *hd, const struct shim_options *o, char *
                 safe_close(ready[1]);
                 return -ENOMEM;
         }
-        r = io_spawn(argv, ready[1], &pid);
+        /* No stdio for the shim: its fd 3 is the ready pipe. */
+        r = spawn_with_fds(argv[0], argv, (const int[]){-1, -1, ready[1]}, 3, &pid);
         safe_close(ready[1]);
         if (r < 0) {
                 safe_close(ready[0]);

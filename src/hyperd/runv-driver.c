@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,8 +12,7 @@
 
 #include "fd-util.h"
 #include "runv-driver.h"
-
-extern char **environ;
+#include "spawn-util.h"
 
 void runv_result_done(struct runv_result *r)
 {
@@ -68,28 +66,10 @@ static char **runv_argv(const struct runv_driver *d, char **args)
 static int runv_spawn(const struct runv_driver *d, char **args, int out, int err, pid_t *ret_pid)
 {
         _cleanup_free_ char **argv = runv_argv(d, args);
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
-        sigset_t none, all;
-        int r;
 
         if (!argv)
                 return -ENOMEM;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, out, 1);
-        posix_spawn_file_actions_adddup2(&fa, err, 2);
-        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-        r = -posix_spawn(ret_pid, d->runv, &fa, &attr, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        return r;
+        return spawn_with_fds(d->runv, argv, (const int[]){out, err}, 2, ret_pid);
 }
 
 /* Appends what fd has to (buf, len) up to max; returns 0 at end of file. */

@@ -7,12 +7,12 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "containers.h"
 #include "hyperd.h"
 #include "json-util.h"
 #include "log.h"
+#include "random-util.h"
 #include "volumes.h"
 
 enum MHD_Result api_volumes_list(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
@@ -31,18 +31,6 @@ enum MHD_Result api_volumes_list(struct hyperd *hd, struct MHD_Connection *c, st
                 json_object_array_add(arr, volume_json(hd, &a[i]));
         db_volume_free_array(a, n);
         return http_reply_json(c, MHD_HTTP_OK, arr);
-}
-
-/* Docker's anonymous volumes get 64 hex digits. */
-static int volumes_random_name(char ret[65])
-{
-        unsigned char b[32];
-
-        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-                return -EIO;
-        for (size_t i = 0; i < sizeof(b); i++)
-                snprintf(ret + 2 * i, 3, "%02x", b[i]);
-        return 0;
 }
 
 enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, struct request *req)
@@ -68,7 +56,8 @@ enum MHD_Result api_volumes_create(struct hyperd *hd, struct MHD_Connection *c, 
         if (body && json_get_string(body, "name", &name) == -EINVAL)
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"name\" must be a string");
         if (!name) {
-                r = volumes_random_name(random_name);
+                /* Docker's anonymous volumes get 64 hex digits. */
+                r = random_hex(random_name, 64);
                 if (r < 0)
                         return http_reply_errno(c, r, NULL, "cannot make a volume name");
                 name = random_name;

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,23 +25,13 @@
 #include "image-store.h"
 #include "json-util.h"
 #include "log.h"
+#include "random-util.h"
 #include "rootfs.h"
 #include "shim-proto.h"
 #include "volumes.h"
 
 #define CREATE_HOST_RESOLV "/etc/resolv.conf"
 #define CREATE_MAX_RESOLV  65536
-
-static int create_id(char ret[CONTAINER_ID_LEN + 1])
-{
-        unsigned char b[CONTAINER_ID_LEN / 2];
-
-        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-                return -EIO;
-        for (size_t i = 0; i < sizeof(b); i++)
-                snprintf(ret + 2 * i, 3, "%02x", b[i]);
-        return 0;
-}
 
 static char *create_command_json(char **args)
 {
@@ -360,7 +349,7 @@ int container_make(struct hyperd *hd, const struct container_run *run, bool star
         if (r >= 0)
                 r = container_volumes_check(hd, run->volumes, &cv, ret_error);
         if (r >= 0)
-                r = create_id(id);
+                r = random_hex(id, CONTAINER_ID_LEN);
         if (r < 0)
                 return r;
         /*

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +28,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pods.h"
+#include "random-util.h"
 #include "volume-spec.h"
 #include "volumes.h"
 
@@ -134,17 +134,6 @@ static int pod_find_pause(char **ret)
                 free(p);
         }
         return -ENOENT;
-}
-
-static int pod_new_id(char ret[CONTAINER_ID_LEN + 1])
-{
-        unsigned char b[CONTAINER_ID_LEN / 2];
-
-        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-                return -EIO;
-        for (size_t i = 0; i < sizeof(b); i++)
-                snprintf(ret + 2 * i, 3, "%02x", b[i]);
-        return 0;
 }
 
 /* The name a pod's container gets among hyperd's containers: POD-NAME, as `podman kube play` names them. */
@@ -570,7 +559,7 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
         if (r >= 0)
                 r = pod_spec_to_json(spec, &canonical);
         if (r >= 0)
-                r = pod_new_id(sandbox);
+                r = random_hex(sandbox, CONTAINER_ID_LEN);
         if (r < 0)
                 return r;
         p = (struct db_pod){.id = spec->id, .sandbox = sandbox, .spec = canonical, .created = time(NULL)};

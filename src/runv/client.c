@@ -112,6 +112,18 @@ int runv_state_call(const struct runv_state *st, struct json_object *req, char *
         return runv_monitor_call(runv_monitor_of(st), req, ret_error, ret_reply);
 }
 
+int runv_state_request(const struct runv_state *st, struct json_object *req)
+{
+        _cleanup_free_ char *err = NULL;
+        int r = runv_state_call(st, req, &err, NULL);
+
+        if (r == -ECONNREFUSED || r == -ENOENT)
+                return runv_error("container not running");
+        if (r < 0)
+                return runv_error("%s", err ? err : strerror(-r));
+        return 0;
+}
+
 int runv_state_op(const struct runv_state *st, const char *op, char **ret_error)
 {
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();

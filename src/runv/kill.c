@@ -35,7 +35,6 @@ int runv_cmd_kill(int argc, char **argv)
         static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, {} };
         _cleanup_(state_freep) struct runv_state *st = NULL;
         _cleanup_(json_object_putp) struct json_object *req = NULL;
-        _cleanup_free_ char *err = NULL;
         bool all = false;
         int c, sig = SIGTERM, r;
 
@@ -59,10 +58,5 @@ int runv_cmd_kill(int argc, char **argv)
         json_object_object_add(req, "op", json_object_new_string("kill"));
         json_object_object_add(req, "signal", json_object_new_int(sig));
         json_object_object_add(req, "all", json_object_new_boolean(all));
-        r = runv_state_call(st, req, &err, NULL);
-        if (r == -ECONNREFUSED || r == -ENOENT)
-                return runv_error("container not running");
-        if (r < 0)
-                return runv_error("%s", err ? err : strerror(-r));
-        return 0;
+        return runv_state_request(st, req);
 }

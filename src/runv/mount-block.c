@@ -42,7 +42,7 @@ int runv_cmd_mount_block(int argc, char **argv)
                                              {}};
         _cleanup_(state_freep) struct runv_state *st = NULL;
         _cleanup_(json_object_putp) struct json_object *req = NULL;
-        _cleanup_free_ char *err = NULL, *file = NULL;
+        _cleanup_free_ char *file = NULL;
         const char *format = "raw", *fstype = NULL;
         bool readonly = false;
         int c, r;
@@ -72,19 +72,13 @@ int runv_cmd_mount_block(int argc, char **argv)
         req = mount_block_request(file, argv[optind + 2], format, fstype, readonly);
         if (!req)
                 return runv_error("out of memory");
-        r = runv_state_call(st, req, &err, NULL);
-        if (r == -ECONNREFUSED || r == -ENOENT)
-                return runv_error("container not running");
-        if (r < 0)
-                return runv_error("%s", err ? err : strerror(-r));
-        return 0;
+        return runv_state_request(st, req);
 }
 
 int runv_cmd_umount_block(int argc, char **argv)
 {
         _cleanup_(state_freep) struct runv_state *st = NULL;
         _cleanup_(json_object_putp) struct json_object *req = json_object_new_object();
-        _cleanup_free_ char *err = NULL;
         int r;
 
         if (argc != 3)
@@ -98,10 +92,5 @@ int runv_cmd_umount_block(int argc, char **argv)
                 return runv_error("container not running");
         json_object_object_add(req, "op", json_object_new_string("umount-block"));
         json_object_object_add(req, "destination", json_object_new_string(argv[2]));
-        r = runv_state_call(st, req, &err, NULL);
-        if (r == -ECONNREFUSED || r == -ENOENT)
-                return runv_error("container not running");
-        if (r < 0)
-                return runv_error("%s", err ? err : strerror(-r));
-        return 0;
+        return runv_state_request(st, req);
 }

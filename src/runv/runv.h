@@ -70,6 +70,8 @@ const char *runv_monitor_of(const struct runv_state *st);
 int runv_state_call(const struct runv_state *st, struct json_object *req, char **ret_error,
                     struct json_object **ret_reply);
 int runv_state_op(const struct runv_state *st, const char *op, char **ret_error);
+/* runv_state_call for a command's exit code: "container not running" when its monitor is gone, else its message. */
+int runv_state_request(const struct runv_state *st, struct json_object *req);
 int runv_wait_exit(int sock, bool forward);
 /* The same; with tty (>= 0), a SIGWINCH sends tty's size to the process's terminal in the guest. */
 int runv_wait_exit_tty(int sock, bool forward, int tty);

@@ -157,28 +157,29 @@ static int blockdev_attach(int mfd, int rootfd, const char *dest)
         return 0;
 }
 
-/* A running container: a child joins its mount namespace, where "/" is the container's root. */
-static int blockdev_attach_running(int mfd, pid_t init_pid, const char *dest)
+/* Runs fn in a child that sees the container's files as "/": its mount namespace, or a chroot to its root. */
+static int blockdev_in_container(const struct container *c, int (*fn)(void *), void *userdata)
 {
-        char path[64];
         _cleanup_close_ int ns = -1;
+        char path[64];
         pid_t pid;
         int status;
 
-        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)init_pid);
-        ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0)
-                return -errno;
+        if (c->init_pid > 0) {
+                snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->init_pid);
+                ns = open(path, O_RDONLY | O_CLOEXEC);
+                if (ns < 0)
+                        return -errno;
+        }
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                int root, r;
+                int r;
 
-                if (setns(ns, CLONE_NEWNS) < 0)
+                if (ns >= 0 ? setns(ns, CLONE_NEWNS) < 0 : chroot(c->root) < 0 || chdir("/") < 0)
                         _exit(errno);
-                root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                r = root < 0 ? -errno : blockdev_attach(mfd, root, dest);
+                r = fn(userdata);
                 _exit(r < 0 ? -r : 0);
         }
         if (waitpid(pid, &status, 0) < 0)
@@ -186,6 +187,20 @@ static int blockdev_attach_running(int mfd, pid_t init_pid, const char *dest)
         if (!WIFEXITED(status))
                 return -EINTR;
         return -WEXITSTATUS(status);
+}
+
+struct blockdev_attach_args {
+        int mfd;
+        const char *dest;
+};
+
+/* In blockdev_in_container's child, where "/" is the container's root. */
+static int blockdev_attach_in(void *userdata)
+{
+        const struct blockdev_attach_args *a = userdata;
+        int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        return root < 0 ? -errno : blockdev_attach(a->mfd, root, a->dest);
 }
 
 /* Mounts the disk vdX (name) that has the serial. */
@@ -207,8 +222,10 @@ static int blockdev_do(struct blockdev_req *b, struct request *req, const char *
         if (mfd < 0)
                 return request_fail(req, mfd, "cannot mount the %s file system of %s: %s", b->fstype, dev,
                                     strerror(-mfd));
+        /* A running container: a child joins its mount namespace. */
         if (b->c->init_pid > 0)
-                r = blockdev_attach_running(mfd, b->c->init_pid, b->destination);
+                r = blockdev_in_container(b->c, blockdev_attach_in,
+                                          &(struct blockdev_attach_args){.mfd = mfd, .dest = b->destination});
         else if ((rootfd = open(b->c->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
                 r = -errno;
         else
@@ -342,38 +359,6 @@ void blockdev_poll(struct agent *a)
                 blockdev_wait_finish(a, w, r, name);
                 blockdev_wait_free(w);
         }
-}
-
-/* Runs fn in a child that sees the container's files as "/": its mount namespace, or a chroot to its root. */
-static int blockdev_in_container(const struct container *c, int (*fn)(void *), void *userdata)
-{
-        _cleanup_close_ int ns = -1;
-        char path[64];
-        pid_t pid;
-        int status;
-
-        if (c->init_pid > 0) {
-                snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c->init_pid);
-                ns = open(path, O_RDONLY | O_CLOEXEC);
-                if (ns < 0)
-                        return -errno;
-        }
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                int r;
-
-                if (ns >= 0 ? setns(ns, CLONE_NEWNS) < 0 : chroot(c->root) < 0 || chdir("/") < 0)
-                        _exit(errno);
-                r = fn(userdata);
-                _exit(r < 0 ? -r : 0);
-        }
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        if (!WIFEXITED(status))
-                return -EINTR;
-        return -WEXITSTATUS(status);
 }
 
 struct blockdev_umount {

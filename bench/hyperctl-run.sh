@@ -87,18 +87,6 @@ done
 mem=$(awk '/^-m$/ { getline; print; exit }' "$dir/qemu.argv")
 hc rm -f "$id" >/dev/null
 
-# One untimed run of each: page cache, first-run costs.
-hc run --rm "$img" true >/dev/null
-bb_boot_bare || { echo "bench: the bare boot failed:" >&2; cat "$dir/bare.err" >&2; exit 1; }
-
-for ((i = 0; i < n; i++)); do
-    t0=$(bb_now); hc run --rm "$img" true >/dev/null; t1=$(bb_now)
-    echo $((t1 - t0)) >> "$dir/run.ns"
-    t0=$(bb_now); bb_boot_bare; t1=$(bb_now)
-    echo $((t1 - t0)) >> "$dir/bare.ns"
-done
-
-r=$(bb_median < "$dir/run.ns")
-b=$(bb_median < "$dir/bare.ns")
-echo "hyperctl run --rm true: median $r s; bare boot: median $b s; ratio $(bb_ratio "$r" "$b") (N=$n, $(bb_describe))"
+run_true() { hc run --rm "$img" true >/dev/null; }
+bb_compare "hyperctl run --rm true" "$n" run_true
 echo "idle pod (guest -m ${mem:-?}): PSS $((total / 1024)) MiB in all:$detail"

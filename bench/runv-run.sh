@@ -66,17 +66,4 @@ capture_qemu_argv() {
 capture_qemu_argv
 bb_bare_argv
 
-# One untimed run of each: page cache, first-run costs.
-run_true warm
-bb_boot_bare || { echo "bench: the bare boot failed:" >&2; cat "$dir/bare.err" >&2; exit 1; }
-
-for ((i = 0; i < n; i++)); do
-    t0=$(bb_now); run_true "$i"; t1=$(bb_now)
-    echo $((t1 - t0)) >> "$dir/runv.ns"
-    t0=$(bb_now); bb_boot_bare; t1=$(bb_now)
-    echo $((t1 - t0)) >> "$dir/bare.ns"
-done
-
-r=$(bb_median < "$dir/runv.ns")
-b=$(bb_median < "$dir/bare.ns")
-echo "runv run true: median $r s; bare boot: median $b s; ratio $(bb_ratio "$r" "$b") (N=$n, $(bb_describe))"
+bb_compare "runv run true" "$n" run_true

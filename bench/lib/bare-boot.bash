@@ -79,3 +79,21 @@ bb_describe() {
     machine=$(grep -A1 -x -- -machine "$BB_DIR/bare.argv" | tail -n 1 || true)
     echo "${machine%%,*}, ${accel%%,*}"
 }
+
+# bb_compare LABEL N FN: times FN against the bare boot, N of each in turn,
+# after one untimed run of each (page cache, first-run costs); FN gets "warm",
+# then the run's index. Prints both medians and their ratio.
+bb_compare() {
+    local label=$1 n=$2 fn=$3 i t0 t1 r b
+    "$fn" warm
+    bb_boot_bare || { echo "bench: the bare boot failed:" >&2; cat "$BB_DIR/bare.err" >&2; return 1; }
+    for ((i = 0; i < n; i++)); do
+        t0=$(bb_now); "$fn" "$i"; t1=$(bb_now)
+        echo $((t1 - t0)) >> "$BB_DIR/cmd.ns"
+        t0=$(bb_now); bb_boot_bare; t1=$(bb_now)
+        echo $((t1 - t0)) >> "$BB_DIR/bare.ns"
+    done
+    r=$(bb_median < "$BB_DIR/cmd.ns")
+    b=$(bb_median < "$BB_DIR/bare.ns")
+    echo "$label: median $r s; bare boot: median $b s; ratio $(bb_ratio "$r" "$b") (N=$n, $(bb_describe))"
+}

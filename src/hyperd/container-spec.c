@@ -687,15 +687,8 @@ static int spec_etc(struct json_object *spec, const char *etc)
 {
         static const char *const names[] = {"hosts", "resolv.conf", "hostname"};
         struct json_object *mounts;
-        int r = 0;
+        int r = volume_spec_mounts_array(spec, &mounts);
 
-        if (!json_object_object_get_ex(spec, "mounts", &mounts)) {
-                mounts = json_object_new_array();
-                if (!mounts || json_object_object_add(spec, "mounts", mounts) < 0)
-                        return -ENOMEM;
-        }
-        if (!json_object_is_type(mounts, json_type_array))
-                return -EINVAL;
         for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(names); i++)
                 r = spec_etc_bind(mounts, etc, names[i]);
         return r;
@@ -704,12 +697,10 @@ static int spec_etc(struct json_object *spec, const char *etc)
 static int spec_mounts_append(struct json_object *spec, struct json_object *more)
 {
         struct json_object *mounts;
+        int r = volume_spec_mounts_array(spec, &mounts);
 
-        if (!json_object_object_get_ex(spec, "mounts", &mounts)) {
-                mounts = json_object_new_array();
-                if (!mounts || json_object_object_add(spec, "mounts", mounts) < 0)
-                        return -ENOMEM;
-        }
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < json_object_array_length(more); i++)
                 if (json_object_array_add(mounts, json_object_get(json_object_array_get_idx(more, i))) < 0)
                         return -ENOMEM;

@@ -286,12 +286,10 @@ static struct json_object *vs_bind(const struct volume_mount *m)
         return o;
 }
 
-int volume_spec_mounts(struct json_object *spec, const struct volume_mount *m, size_t n)
+int volume_spec_mounts_array(struct json_object *spec, struct json_object **ret)
 {
         struct json_object *mounts;
 
-        if (n == 0)
-                return 0;
         if (!json_object_object_get_ex(spec, "mounts", &mounts)) {
                 mounts = json_object_new_array();
                 if (!mounts || json_object_object_add(spec, "mounts", mounts) < 0)
@@ -299,6 +297,20 @@ int volume_spec_mounts(struct json_object *spec, const struct volume_mount *m, s
         }
         if (!json_object_is_type(mounts, json_type_array))
                 return -EINVAL;
+        *ret = mounts;
+        return 0;
+}
+
+int volume_spec_mounts(struct json_object *spec, const struct volume_mount *m, size_t n)
+{
+        struct json_object *mounts;
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = volume_spec_mounts_array(spec, &mounts);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 struct json_object *o = vs_bind(&m[i]);
 

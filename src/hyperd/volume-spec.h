@@ -85,6 +85,8 @@ struct volume_mount {
 struct json_object;
 /* Appends a bind of each to the spec's "mounts". */
 int volume_spec_mounts(struct json_object *spec, const struct volume_mount *m, size_t n);
+/* The spec's "mounts" array, added when it has none: 0, -ENOMEM, or -EINVAL when "mounts" is not an array. */
+int volume_spec_mounts_array(struct json_object *spec, struct json_object **ret);
 
 /*
  * Sizes the VM through linux.resources, which runv reads (docs/runv.md):

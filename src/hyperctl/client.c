@@ -268,6 +268,15 @@ int hc_get_json(const char *path, struct json_object **ret)
         return r;
 }
 
+int hc_get_list(const char *path, const char *what, struct json_object **ret)
+{
+        int r = hc_get_json(path, ret);
+
+        if (r == 0 && !json_object_is_type(*ret, json_type_array))
+                r = hc_error("hyperd sent %s that is not an array", what);
+        return r;
+}
+
 int hc_call_json(const char *method, const char *path, const char *body, struct json_object **ret)
 {
         struct hc_call call = { .method = method, .path = path, .body = body };

@@ -56,6 +56,8 @@ void hc_reply_done(struct hc_reply *reply);
 int hc_reply_fail(const struct hc_reply *reply);
 /* A GET that must answer 200 with JSON: *ret gets it, or an exit code is returned. */
 int hc_get_json(const char *path, struct json_object **ret);
+/* The same for a reply that must be a JSON array; what names it in the error ("a pod list"). */
+int hc_get_list(const char *path, const char *what, struct json_object **ret);
 /* Percent-encodes s for a path segment or a query value. */
 char *hc_escape(const char *s);
 /* A request whose 2xx reply is JSON (*ret may be NULL to drop it); an exit code otherwise. */

@@ -90,11 +90,9 @@ int hc_cmd_images(int argc, char **argv)
         }
         if (optind != argc)
                 return hc_usage_error("usage: hyperctl images [-q]");
-        r = hc_get_json("/v1/images", &arr);
+        r = hc_get_list("/v1/images", "an image list", &arr);
         if (r != 0)
                 return r;
-        if (!json_object_is_type(arr, json_type_array))
-                return hc_error("hyperd sent an image list that is not an array");
         if (!quiet)
                 printf("%-40s %-20s %-14s %-24s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
         for (size_t i = 0; i < json_object_array_length(arr); i++)

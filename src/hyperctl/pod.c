@@ -61,11 +61,9 @@ static int pod_ls(int argc, char **argv)
         }
         if (optind != argc)
                 return hc_usage_error("usage: hyperctl pod ls [-q]");
-        r = hc_get_json("/v1/pods", &arr);
+        r = hc_get_list("/v1/pods", "a pod list", &arr);
         if (r != 0)
                 return r;
-        if (!json_object_is_type(arr, json_type_array))
-                return hc_error("hyperd sent a pod list that is not an array");
         if (!quiet)
                 printf("%-24s %-10s %-12s %s\n", "POD ID", "STATUS", "AGE (S)", "CONTAINERS");
         for (size_t i = 0; i < json_object_array_length(arr); i++)

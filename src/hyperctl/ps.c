@@ -79,11 +79,9 @@ int hc_cmd_ps(int argc, char **argv)
         }
         if (optind != argc)
                 return hc_usage_error("usage: hyperctl ps [-a] [-q]");
-        r = hc_get_json(all ? "/v1/containers?all=1" : "/v1/containers", &arr);
+        r = hc_get_list(all ? "/v1/containers?all=1" : "/v1/containers", "a container list", &arr);
         if (r != 0)
                 return r;
-        if (!json_object_is_type(arr, json_type_array))
-                return hc_error("hyperd sent a container list that is not an array");
         if (!quiet)
                 printf("%-14s %-24s %-22s %-12s %-16s %-16s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "AGE (S)",
                        "STATUS", "POD", "NAMES");

@@ -43,7 +43,7 @@ static int volume_ls(int argc, char **argv)
 
         if (argc > 2 || (argc == 2 && !quiet))
                 return hc_usage_error("usage: hyperctl volume ls [-q]");
-        r = hc_get_json("/v1/volumes", &list);
+        r = hc_get_list("/v1/volumes", "a volume list", &list);
         if (r != 0)
                 return r;
         if (!quiet)

@@ -1032,8 +1032,9 @@ int db_exec_add(struct db *db, const struct db_exec *e)
         return r;
 }
 
-static int db_exec_read(sqlite3_stmt *st, struct db_exec *e)
+static int db_exec_read(sqlite3_stmt *st, void *row)
 {
+        struct db_exec *e = row;
         const char *id = (const char *)sqlite3_column_text(st, 0), *ct = (const char *)sqlite3_column_text(st, 1),
                    *cmd = (const char *)sqlite3_column_text(st, 2);
 
@@ -1055,26 +1056,10 @@ static int db_exec_read(sqlite3_stmt *st, struct db_exec *e)
 
 static int db_execs_query(struct db *db, const char *sql, const char *arg, struct db_exec **ret, size_t *ret_n)
 {
-        struct db_exec *a = NULL, *b;
-        sqlite3_stmt *st = NULL;
-        size_t n = 0;
-        int rc, r = 0;
+        void *a;
+        size_t n;
+        int r = db_rows(db, sql, &arg, 1, sizeof(**ret), db_exec_read, &a, &n);
 
-        pthread_mutex_lock(&db->lock);
-        rc = sqlite3_prepare_v2(db->conn, sql, -1, &st, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-        while (rc == SQLITE_OK && r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                b = realloc(a, (n + 1) * sizeof(*a));
-                r = b ? db_exec_read(st, &b[n]) : -ENOMEM;
-                a = b ? b : a;
-                n += r >= 0;
-                rc = SQLITE_OK;
-        }
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&db->lock);
-        if (r >= 0 && rc != SQLITE_DONE)
-                r = db_errno(rc) < 0 ? db_errno(rc) : -EIO;
         if (r < 0) {
                 db_exec_free_array(a, n);
                 return r;

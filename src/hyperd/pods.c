@@ -13,7 +13,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error-util.h"
 #include "fd-util.h"
 #include "fs-util.h"
 #include "image-store.h"
@@ -38,19 +38,6 @@
 #define POD_MAX_PAUSE_SIZE (16u << 20)
 #define POD_KILL_WAIT_MS   10000
 
-_printf_(3, 4) static int pod_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error || *ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
-
 void pod_join_done(struct pod_join *j)
 {
         free(j->netns);
@@ -63,7 +50,7 @@ int pod_lookup(struct hyperd *hd, const char *id, struct db_pod *ret, char **ret
         int r = db_pod_get(hd->db, id, ret);
 
         if (r == -ENOENT)
-                return pod_error(ret_error, r, "no such pod: %s", id);
+                return error_set_first(ret_error, r, "no such pod: %s", id);
         return r;
 }
 
@@ -88,8 +75,8 @@ int pod_join_prepare(struct hyperd *hd, const char *pod, struct pod_join *ret, c
                 return r;
         r = container_state(hd, p.sandbox, &st);
         if (r >= 0 && (!container_is_live(&st) || st.pid <= 0))
-                return pod_error(ret_error, -EBUSY, "pod %s is not running: start it first (hyperctl pod start %s)", pod,
-                                 pod);
+                return error_set_first(ret_error, -EBUSY,
+                                       "pod %s is not running: start it first (hyperctl pod start %s)", pod, pod);
         if (r < 0)
                 return r;
         *ret = (struct pod_join){0};
@@ -154,13 +141,15 @@ static int pod_check_block_free(struct hyperd *hd, size_t i, const char *source,
         int r;
 
         if (!path)
-                return pod_error(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, source);
+                return error_set_first(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, source);
         r = db_container_volumes(hd->db, NULL, "block", path, &a, &n);
         if (r >= 0 && n > 0) {
                 bool named = db_container_get(hd->db, a[0].container_id, &c) >= 0;
 
-                r = pod_error(ret_error, -EBUSY, "volumes[%zu]: the disk image %s is attached to %s already: one VM "
-                              "at a time", i, path, named ? c.name : a[0].container_id);
+                r = error_set_first(ret_error, -EBUSY,
+                                    "volumes[%zu]: the disk image %s is attached to %s already: one VM "
+                                    "at a time",
+                                    i, path, named ? c.name : a[0].container_id);
                 if (named)
                         db_container_done(&c);
         }
@@ -174,19 +163,19 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
         struct stat sb;
 
         if (spec->network_mode == POD_NETWORK_TAP)
-                return pod_error(ret_error, -EINVAL,
-                                 "network.mode \"tap\" is not supported by hyperd: use \"bridge\" or \"none\"");
+                return error_set_first(ret_error, -EINVAL,
+                                       "network.mode \"tap\" is not supported by hyperd: use \"bridge\" or \"none\"");
         if (spec->network_mode == POD_NETWORK_BRIDGE && spec->network_bridge && hd->net &&
             strcmp(spec->network_bridge, netbridge_name(hd->net)) != 0)
-                return pod_error(ret_error, -EINVAL,
-                                 "network.bridge: hyperd's pods use its own bridge %s; leave the field out",
-                                 netbridge_name(hd->net));
+                return error_set_first(ret_error, -EINVAL,
+                                       "network.bridge: hyperd's pods use its own bridge %s; leave the field out",
+                                       netbridge_name(hd->net));
         for (size_t i = 0; i < spec->n_containers; i++)
                 if (spec->containers[i].tty || spec->containers[i].stdin)
-                        return pod_error(ret_error, -EINVAL,
-                                         "containers[%zu]: tty and stdin are not supported in hyperd's pod files "
-                                         "yet; add such a container with hyperctl run -it --pod",
-                                         i);
+                        return error_set_first(ret_error, -EINVAL,
+                                               "containers[%zu]: tty and stdin are not supported in hyperd's pod files "
+                                               "yet; add such a container with hyperctl run -it --pod",
+                                               i);
         for (size_t i = 0; i < spec->n_volumes; i++) {
                 const struct pod_volume *v = &spec->volumes[i];
                 _cleanup_free_ unsigned char *head = NULL;
@@ -198,14 +187,15 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
 
                 if (v->driver == POD_VOLUME_NAMED) {
                         if (!volume_name_valid(v->source))
-                                return pod_error(ret_error, -EINVAL,
-                                                 "volumes[%zu].source: \"%s\" is no volume name: letters, digits, "
-                                                 "'_', '.' and '-', two characters at least",
-                                                 i, v->source);
+                                return error_set_first(
+                                        ret_error, -EINVAL,
+                                        "volumes[%zu].source: \"%s\" is no volume name: letters, digits, "
+                                        "'_', '.' and '-', two characters at least",
+                                        i, v->source);
                         continue;
                 }
                 if (stat(v->source, &sb) < 0)
-                        return pod_error(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, v->source);
+                        return error_set_first(ret_error, -EINVAL, "volumes[%zu]: the host path %s: %m", i, v->source);
                 if (v->driver == POD_VOLUME_HOST)
                         continue;
                 /* A disk image: hot-plugged into the VM for the one container that mounts it. */
@@ -213,28 +203,30 @@ static int pod_check_supported(struct hyperd *hd, const struct pod_spec *spec, c
                         for (size_t m = 0; m < spec->containers[c].n_mounts; m++)
                                 users += strcmp(spec->containers[c].mounts[m].volume, v->name) == 0;
                 if (users > 1)
-                        return pod_error(ret_error, -EINVAL,
-                                         "volumes[%zu]: the %s volume \"%s\" is mounted by %zu containers: a disk "
-                                         "image is mounted by one container at a time; use a named volume to share "
-                                         "files",
-                                         i, pod_volume_driver_to_string(v->driver), v->name, users);
+                        return error_set_first(
+                                ret_error, -EINVAL,
+                                "volumes[%zu]: the %s volume \"%s\" is mounted by %zu containers: a disk "
+                                "image is mounted by one container at a time; use a named volume to share "
+                                "files",
+                                i, pod_volume_driver_to_string(v->driver), v->name, users);
                 if (!S_ISREG(sb.st_mode))
-                        return pod_error(ret_error, -EINVAL, "volumes[%zu]: %s is not a disk image file", i,
-                                         v->source);
+                        return error_set_first(ret_error, -EINVAL, "volumes[%zu]: %s is not a disk image file", i,
+                                               v->source);
                 fd = open(v->source, O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 head = malloc(VOLUME_PROBE_SIZE);
                 if (!head)
                         return -ENOMEM;
                 len = fd < 0 ? -1 : read(fd, head, VOLUME_PROBE_SIZE);
                 if (len < 0)
-                        return pod_error(ret_error, -EINVAL, "volumes[%zu]: cannot read %s: %m", i, v->source);
+                        return error_set_first(ret_error, -EINVAL, "volumes[%zu]: cannot read %s: %m", i, v->source);
                 format = volume_probe_format(head, (size_t)len, v->source);
                 if (!format || strcmp(format, pod_volume_driver_to_string(v->driver)) != 0)
-                        return pod_error(ret_error, -EINVAL,
-                                         "volumes[%zu]: %s is not a %s disk image (hyperd takes a qcow2 file by its "
-                                         "name ending in .qcow2; a raw one holds a file system or ends in .img or "
-                                         ".raw)",
-                                         i, v->source, pod_volume_driver_to_string(v->driver));
+                        return error_set_first(
+                                ret_error, -EINVAL,
+                                "volumes[%zu]: %s is not a %s disk image (hyperd takes a qcow2 file by its "
+                                "name ending in .qcow2; a raw one holds a file system or ends in .img or "
+                                ".raw)",
+                                i, v->source, pod_volume_driver_to_string(v->driver));
                 r = pod_check_block_free(hd, i, v->source, ret_error);
                 if (r < 0)
                         return r;
@@ -250,8 +242,8 @@ static int pod_check_refs(struct hyperd *hd, const struct pod_spec *spec, char *
         int r;
 
         if (db_pod_get(hd->db, spec->id, &p) >= 0)
-                return pod_error(ret_error, -EEXIST, "a pod named \"%s\" already exists: remove it or choose another id",
-                                 spec->id);
+                return error_set_first(ret_error, -EEXIST,
+                                       "a pod named \"%s\" already exists: remove it or choose another id", spec->id);
         r = image_store_open(hd->config->root, &s, ret_error);
         for (size_t i = 0; r >= 0 && i < spec->n_containers; i++) {
                 _cleanup_(image_config_freep) struct image_config *ic = NULL;
@@ -260,18 +252,20 @@ static int pod_check_refs(struct hyperd *hd, const struct pod_spec *spec, char *
 
                 r = image_store_config(s, spec->containers[i].image, &id, &ic, &error);
                 if (r == -ENOENT)
-                        return pod_error(ret_error, r, "containers[%zu].image: %s: pull or load it first (hyperctl pull %s)",
-                                         i, error ? error : "no such image", spec->containers[i].image);
+                        return error_set_first(ret_error, r,
+                                               "containers[%zu].image: %s: pull or load it first (hyperctl pull %s)", i,
+                                               error ? error : "no such image", spec->containers[i].image);
                 if (r < 0)
-                        return pod_error(ret_error, r, "containers[%zu].image: %s", i, error ? error : strerror(-r));
+                        return error_set_first(ret_error, r, "containers[%zu].image: %s", i,
+                                               error ? error : strerror(-r));
                 name = pod_container_name(spec->id, spec->containers[i].name);
                 if (!name)
                         return -ENOMEM;
                 if (db_container_get(hd->db, name, &c) >= 0) {
                         db_container_done(&c);
-                        return pod_error(ret_error, -EEXIST,
-                                         "containers[%zu]: the name \"%s\" is already in use by another container", i,
-                                         name);
+                        return error_set_first(
+                                ret_error, -EEXIST,
+                                "containers[%zu]: the name \"%s\" is already in use by another container", i, name);
                 }
         }
         return r;
@@ -348,7 +342,7 @@ static int pod_write(const char *dir, const char *name, char *text, char **ret_e
         if (!text || asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         r = write_file_atomic(path, text, strlen(text), 0644);
-        return r < 0 ? pod_error(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+        return r < 0 ? error_set_first(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
 }
 
 /* The sandbox's bundle: hosts, resolv.conf and hostname for the members, and rootfs/pause. */
@@ -362,8 +356,10 @@ static int pod_sandbox_files(struct hyperd *hd, const struct pod_spec *spec, con
 
         r = pod_find_pause(&pause);
         if (r < 0)
-                return pod_error(ret_error, r, "hyperd found no %s to hold the pod's VM (install it beside hyperd, "
-                                 "or set HYPER_PAUSE)", POD_PAUSE_NAME);
+                return error_set_first(ret_error, r,
+                                       "hyperd found no %s to hold the pod's VM (install it beside hyperd, "
+                                       "or set HYPER_PAUSE)",
+                                       POD_PAUSE_NAME);
         if (asprintf(&rootfs, "%s/rootfs", dir) < 0 || asprintf(&dest, "%s/pause", rootfs) < 0 ||
             asprintf(&hostname, "%s\n", spec->hostname) < 0)
                 return -ENOMEM;
@@ -373,7 +369,7 @@ static int pod_sandbox_files(struct hyperd *hd, const struct pod_spec *spec, con
         if (r >= 0)
                 r = write_file_atomic(dest, data, len, 0755);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot put %s in the sandbox: %s", pause, strerror(-r));
+                return error_set_first(ret_error, r, "cannot put %s in the sandbox: %s", pause, strerror(-r));
         r = pod_write(dir, "hosts", container_hosts(&run, spec->hostname, addr), ret_error);
         if (r >= 0)
                 r = pod_write(dir, "resolv.conf", pod_resolv(spec), ret_error);
@@ -405,7 +401,7 @@ static int pod_sandbox_config(const struct pod_spec *spec, const char *sandbox, 
         json_object_object_add(oci, "hostname", json_object_new_string(spec->hostname));
         text = json_object_to_json_string_ext(oci, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = text ? write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
-        return r < 0 ? pod_error(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+        return r < 0 ? error_set_first(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
 }
 
 static int pod_sandbox_start(struct hyperd *hd, const struct pod_spec *spec, const char *sandbox, char **ret_error)
@@ -421,7 +417,7 @@ static int pod_sandbox_start(struct hyperd *hd, const struct pod_spec *spec, con
                 return -ENOMEM;
         r = mkdir_p(dir, 0700);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot make %s: %s", dir, strerror(-r));
+                return error_set_first(ret_error, r, "cannot make %s: %s", dir, strerror(-r));
         r = container_net_create(hd, sandbox, &run, &netns, &a, ret_error);
         if (r >= 0 && netns && !inet_ntop(AF_INET, &a, addr, sizeof(addr)))
                 r = -errno;
@@ -549,10 +545,10 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
         int r;
 
         if (!hd->runv)
-                return pod_error(ret_error, -ENOENT, "hyperd found no runv to run pods with (set HYPER_RUNV)");
+                return error_set_first(ret_error, -ENOENT, "hyperd found no runv to run pods with (set HYPER_RUNV)");
         r = pod_spec_parse(body, len, &spec, ret_error);
         if (r < 0)
-                return pod_error(ret_error, r, "the pod file is not valid: %s", strerror(-r));
+                return error_set_first(ret_error, r, "the pod file is not valid: %s", strerror(-r));
         r = pod_check_supported(hd, spec, ret_error);
         if (r >= 0)
                 r = pod_check_refs(hd, spec, ret_error);
@@ -565,7 +561,7 @@ int pod_create(struct hyperd *hd, const char *body, size_t len, char **ret_id, c
         p = (struct db_pod){.id = spec->id, .sandbox = sandbox, .spec = canonical, .created = time(NULL)};
         r = db_pod_add(hd->db, &p);
         if (r == -EEXIST)
-                return pod_error(ret_error, r, "a pod named \"%s\" already exists", spec->id);
+                return error_set_first(ret_error, r, "a pod named \"%s\" already exists", spec->id);
         if (r < 0)
                 return r;
         r = pod_new_volumes(hd, spec, &made);
@@ -612,7 +608,7 @@ int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **re
 
         r = db_member_list(hd->db, p->id, &a, &n);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+                return error_set_first(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
         /* All at once, as `podman pod stop` does: SIGTERM to each, one deadline, then SIGKILL to the rest. */
         clock_gettime(CLOCK_MONOTONIC, &ts);
         deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (int64_t)timeout_s * 1000;
@@ -629,7 +625,7 @@ int pod_stop(struct hyperd *hd, const struct db_pod *p, int timeout_s, char **re
                 pod_stop_wait(hd, a[i].id, deadline);
         db_container_free_array(a, n);
         r = container_stop(hd, p->sandbox, timeout_s, &st);
-        return r < 0 ? pod_error(ret_error, r, "cannot stop pod %s: %s", p->id, strerror(-r)) : 0;
+        return r < 0 ? error_set_first(ret_error, r, "cannot stop pod %s: %s", p->id, strerror(-r)) : 0;
 }
 
 /* A member's config.json joins the sandbox's new monitor: its ipc and uts namespace paths name that PID. */
@@ -648,10 +644,10 @@ static int pod_rejoin(struct hyperd *hd, const char *id, const struct pod_join *
         if (r >= 0)
                 r = json_parse_object(text, len, &spec);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+                return error_set_first(ret_error, r, "cannot read %s: %s", path, strerror(-r));
         if (!json_object_object_get_ex(spec, "linux", &linux_o) ||
             !json_object_object_get_ex(linux_o, "namespaces", &nss) || !json_object_is_type(nss, json_type_array))
-                return pod_error(ret_error, -EINVAL, "%s has no linux.namespaces", path);
+                return error_set_first(ret_error, -EINVAL, "%s has no linux.namespaces", path);
         for (size_t i = 0; i < json_object_array_length(nss); i++) {
                 struct json_object *e = json_object_array_get_idx(nss, i);
                 const char *t;
@@ -665,7 +661,7 @@ static int pod_rejoin(struct hyperd *hd, const char *id, const struct pod_join *
         }
         out = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = out ? write_file_atomic(path, out, strlen(out), 0600) : -ENOMEM;
-        return r < 0 ? pod_error(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+        return r < 0 ? error_set_first(ret_error, r, "cannot write %s: %s", path, strerror(-r)) : 0;
 }
 
 int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error)
@@ -680,7 +676,7 @@ int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error)
                 return 0; /* running already: nothing to do, as with podman pod start */
         r = db_member_list(hd->db, p->id, &a, &n);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+                return error_set_first(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
         /* The sandbox again from its bundle: its network namespace, address and ports are still there. */
         r = container_restart(hd, p->sandbox, ret_error);
         if (r >= 0)
@@ -705,7 +701,7 @@ int pod_start(struct hyperd *hd, const struct db_pod *p, char **ret_error)
         }
         db_container_free_array(a, n);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot start pod %s: %s", p->id, strerror(-r));
+                return error_set_first(ret_error, r, "cannot start pod %s: %s", p->id, strerror(-r));
         log_info("pod %s started again (%zu containers)", p->id, n);
         return 0;
 }
@@ -719,7 +715,7 @@ int pod_remove(struct hyperd *hd, const struct db_pod *p, char **ret_error)
 
         r = db_member_list(hd->db, p->id, &a, &n);
         if (r < 0)
-                return pod_error(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
+                return error_set_first(ret_error, r, "cannot list the containers of pod %s: %s", p->id, strerror(-r));
         /* The VM first: its containers end with it at once, instead of one by one inside it. */
         if (container_state(hd, p->sandbox, &st) >= 0 && container_is_live(&st) &&
             container_signal(hd, p->sandbox, SIGKILL, NULL) >= 0)

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,6 +31,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pods.h"
+#include "random-util.h"
 #include "shim-proto.h"
 
 #define LOGS_MAX_TAIL   1000000
@@ -883,17 +883,6 @@ static int exec_process_file(struct hyperd *hd, const char *container_id, const 
         return out ? write_file_atomic(path, out, strlen(out), 0600) : -ENOMEM;
 }
 
-static int exec_new_id(char ret[EXEC_ID_LEN + 1])
-{
-        unsigned char b[EXEC_ID_LEN / 2];
-
-        if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-                return -EIO;
-        for (size_t i = 0; i < sizeof(b); i++)
-                snprintf(ret + 2 * i, 3, "%02x", b[i]);
-        return 0;
-}
-
 /* The exec's row (execs table): its command, tty and detach; the exit code comes later, from its shim. */
 static int exec_record(struct hyperd *hd, const char *eid, const char *container_id, const struct exec_body *b)
 {
@@ -945,7 +934,7 @@ enum MHD_Result api_container_exec_io(struct hyperd *hd, struct MHD_Connection *
                 exec_body_done(&b);
                 return http_reply_error(c, MHD_HTTP_BAD_REQUEST, "\"detach\" and an upgraded connection exclude each other");
         }
-        if (!bundle || exec_new_id(eid) < 0 || asprintf(&dir, "%s/exec/%s", bundle, eid) < 0 ||
+        if (!bundle || random_hex(eid, EXEC_ID_LEN) < 0 || asprintf(&dir, "%s/exec/%s", bundle, eid) < 0 ||
             asprintf(&process, "%s/process.json", dir) < 0) {
                 exec_body_done(&b);
                 return MHD_NO;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <curl/curl.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,5 +371,29 @@ int hc_check_tty(bool tty, bool interactive)
         if (tty && interactive && !isatty(STDIN_FILENO))
                 return hc_usage_error("the input device is not a TTY: -t needs a terminal on stdin; "
                                       "use -i without -t to pipe input");
+        return 0;
+}
+
+int hc_list_cmd(int argc, char **argv, const struct hc_list *l)
+{
+        static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'}, {}};
+        _cleanup_(json_object_putp) struct json_object *arr = NULL;
+        bool quiet = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "q", opts, NULL)) >= 0) {
+                if (c != 'q')
+                        return HC_EXIT_USAGE;
+                quiet = true;
+        }
+        if (optind != argc)
+                return hc_usage_error("usage: %s", l->usage);
+        r = hc_get_list(l->path, l->what, &arr);
+        if (r != 0)
+                return r;
+        if (!quiet)
+                l->header();
+        for (size_t i = 0; i < json_object_array_length(arr); i++)
+                l->row(json_object_array_get_idx(arr, i), quiet);
         return 0;
 }

@@ -58,6 +58,13 @@ int hc_reply_fail(const struct hc_reply *reply);
 int hc_get_json(const char *path, struct json_object **ret);
 /* The same for a reply that must be a JSON array; what names it in the error ("a pod list"). */
 int hc_get_list(const char *path, const char *what, struct json_object **ret);
+/* A listing verb that takes only -q/--quiet: GET path (an array), the header unless quiet, then row() for each. */
+struct hc_list {
+        const char *usage, *path, *what;
+        void (*header)(void);
+        void (*row)(struct json_object *o, bool quiet);
+};
+int hc_list_cmd(int argc, char **argv, const struct hc_list *l);
 /* Percent-encodes s for a path segment or a query value. */
 char *hc_escape(const char *s);
 /* A request whose 2xx reply is JSON (*ret may be NULL to drop it); an exit code otherwise. */

@@ -76,26 +76,15 @@ static void images_print(struct json_object *img, bool quiet)
                 images_row(img, NULL);
 }
 
+static void images_header(void)
+{
+        printf("%-40s %-20s %-14s %-24s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+}
+
 int hc_cmd_images(int argc, char **argv)
 {
-        static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' }, {} };
-        _cleanup_(json_object_putp) struct json_object *arr = NULL;
-        bool quiet = false;
-        int c, r;
+        static const struct hc_list l = {"hyperctl images [-q]", "/v1/images", "an image list", images_header,
+                                         images_print};
 
-        while ((c = getopt_long(argc, argv, "q", opts, NULL)) >= 0) {
-                if (c != 'q')
-                        return HC_EXIT_USAGE;
-                quiet = true;
-        }
-        if (optind != argc)
-                return hc_usage_error("usage: hyperctl images [-q]");
-        r = hc_get_list("/v1/images", "an image list", &arr);
-        if (r != 0)
-                return r;
-        if (!quiet)
-                printf("%-40s %-20s %-14s %-24s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-        for (size_t i = 0; i < json_object_array_length(arr); i++)
-                images_print(json_object_array_get_idx(arr, i), quiet);
-        return 0;
+        return hc_list_cmd(argc, argv, &l);
 }

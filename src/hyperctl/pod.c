@@ -47,28 +47,16 @@ static void pod_row(struct json_object *p, bool quiet)
         printf("%-24s %-10s %-12lld %s\n", id, status, (long long)(time(NULL) - created), names);
 }
 
+static void pod_header(void)
+{
+        printf("%-24s %-10s %-12s %s\n", "POD ID", "STATUS", "AGE (S)", "CONTAINERS");
+}
+
 static int pod_ls(int argc, char **argv)
 {
-        static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'}, {}};
-        _cleanup_(json_object_putp) struct json_object *arr = NULL;
-        bool quiet = false;
-        int c, r;
+        static const struct hc_list l = {"hyperctl pod ls [-q]", "/v1/pods", "a pod list", pod_header, pod_row};
 
-        while ((c = getopt_long(argc, argv, "q", opts, NULL)) >= 0) {
-                if (c != 'q')
-                        return HC_EXIT_USAGE;
-                quiet = true;
-        }
-        if (optind != argc)
-                return hc_usage_error("usage: hyperctl pod ls [-q]");
-        r = hc_get_list("/v1/pods", "a pod list", &arr);
-        if (r != 0)
-                return r;
-        if (!quiet)
-                printf("%-24s %-10s %-12s %s\n", "POD ID", "STATUS", "AGE (S)", "CONTAINERS");
-        for (size_t i = 0; i < json_object_array_length(arr); i++)
-                pod_row(json_object_array_get_idx(arr, i), quiet);
-        return 0;
+        return hc_list_cmd(argc, argv, &l);
 }
 
 static int pod_get(const char *id, struct json_object **ret)

@@ -35,33 +35,32 @@ static int volume_create(int argc, char **argv)
         return 0;
 }
 
+static void volume_header(void)
+{
+        printf("%-8s %-40s %s\n", "DRIVER", "VOLUME NAME", "CONTAINERS");
+}
+
+static void volume_row(struct json_object *v, bool quiet)
+{
+        struct json_object *users = NULL;
+        const char *name = "?", *driver = "local";
+
+        (void)json_get_string(v, "name", &name);
+        (void)json_get_string(v, "driver", &driver);
+        json_object_object_get_ex(v, "containers", &users);
+        if (quiet)
+                printf("%s\n", name);
+        else
+                printf("%-8s %-40s %zu\n", driver, name,
+                       json_object_is_type(users, json_type_array) ? json_object_array_length(users) : 0);
+}
+
 static int volume_ls(int argc, char **argv)
 {
-        _cleanup_(json_object_putp) struct json_object *list = NULL;
-        bool quiet = argc == 2 && (strcmp(argv[1], "-q") == 0 || strcmp(argv[1], "--quiet") == 0);
-        int r;
+        static const struct hc_list l = {"hyperctl volume ls [-q]", "/v1/volumes", "a volume list", volume_header,
+                                         volume_row};
 
-        if (argc > 2 || (argc == 2 && !quiet))
-                return hc_usage_error("usage: hyperctl volume ls [-q]");
-        r = hc_get_list("/v1/volumes", "a volume list", &list);
-        if (r != 0)
-                return r;
-        if (!quiet)
-                printf("%-8s %-40s %s\n", "DRIVER", "VOLUME NAME", "CONTAINERS");
-        for (size_t i = 0; i < json_object_array_length(list); i++) {
-                struct json_object *v = json_object_array_get_idx(list, i), *users = NULL;
-                const char *name = "?", *driver = "local";
-
-                (void)json_get_string(v, "name", &name);
-                (void)json_get_string(v, "driver", &driver);
-                json_object_object_get_ex(v, "containers", &users);
-                if (quiet)
-                        printf("%s\n", name);
-                else
-                        printf("%-8s %-40s %zu\n", driver, name,
-                               json_object_is_type(users, json_type_array) ? json_object_array_length(users) : 0);
-        }
-        return 0;
+        return hc_list_cmd(argc, argv, &l);
 }
 
 static int volume_get(const char *name, struct json_object **ret)
